@@ -1,0 +1,45 @@
+# Кабинет медработника — two commands: `make run` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+MEDKAB_HOST ?= 127.0.0.1
+MEDKAB_PORT ?= 8000
+MEDKAB_WORKERS ?= 2
+MEDKAB_DEMO ?= 1
+
+.PHONY: run test lint bench install install-dev clean
+
+$(BIN)/activate:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/activate
+	$(BIN)/pip install --quiet -e .
+	touch $@
+
+$(VENV)/.installed-dev: pyproject.toml | $(BIN)/activate
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $@ $(VENV)/.installed
+
+install: $(VENV)/.installed
+install-dev: $(VENV)/.installed-dev
+
+run: $(VENV)/.installed
+	$(BIN)/flask --app wsgi db-migrate
+	@if [ "$(MEDKAB_DEMO)" != "0" ]; then $(BIN)/flask --app wsgi seed-demo; fi
+	@echo "Кабинет медработника: http://$(MEDKAB_HOST):$(MEDKAB_PORT)"
+	MEDKAB_DEBUG=$${MEDKAB_DEBUG:-$(MEDKAB_DEMO)} $(BIN)/gunicorn --workers $(MEDKAB_WORKERS) --bind $(MEDKAB_HOST):$(MEDKAB_PORT) \
+		--access-logfile - --forwarded-allow-ips 127.0.0.1 wsgi:app
+
+test: $(VENV)/.installed-dev
+	$(BIN)/pytest
+
+lint: $(VENV)/.installed-dev
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+bench: $(VENV)/.installed-dev
+	$(BIN)/python bench/http_bench.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache test-artifacts

@@ -1,0 +1,131 @@
+"""Schema history. Never edit an applied migration: add a new one."""
+
+from sqlite_utils.migrations import Migrations
+
+migrations = Migrations("webapp")
+
+
+def _run(db, *statements):
+    """Run statements one by one: executescript() would commit the migration's transaction."""
+    for statement in statements:
+        db.execute(statement)
+
+
+@migrations()
+def create_accounts(db):
+    """Users, roles, consents and server-side sessions."""
+    _run(
+        db,
+        """create table users (
+            id integer primary key,
+            surname text not null,
+            name text not null,
+            patronymic text,
+            birth_date text not null,
+            snils_enc text not null,
+            snils_bidx text not null unique,
+            phone text not null unique,
+            phone_confirmed_at text,
+            email text not null unique,
+            email_confirmed_at text,
+            password_hash text,
+            status text not null default 'pending'
+            check (status in ('pending', 'active', 'blocked')),
+            created_at text not null,
+            updated_at text not null
+            ) strict""",
+        """create table user_roles (
+            user_id integer not null references users(id) on delete cascade,
+            role text not null check (role in ('worker', 'reviewer', 'orgadmin', 'admin')),
+            primary key (user_id, role)
+            ) strict, without rowid""",
+        """create table consents (
+            id integer primary key,
+            user_id integer not null references users(id) on delete cascade,
+            version text not null,
+            accepted_at text not null,
+            ip text
+            ) strict""",
+        """create index consents_user on consents(user_id)""",
+        """create table sessions (
+            id integer primary key,
+            token_hash text not null unique,
+            user_id integer references users(id) on delete cascade,
+            created_at text not null,
+            last_seen_at text not null,
+            ip text,
+            user_agent text,
+            auth_level text,
+            auth_at text,
+            data text not null default '{}'
+            ) strict""",
+        """create index sessions_user on sessions(user_id, last_seen_at)""",
+        """create index sessions_last_seen on sessions(last_seen_at)""",
+    )
+
+
+@migrations()
+def create_codes_and_counters(db):
+    """One-time SMS codes, per-factor failure counters, dev outboxes."""
+    _run(
+        db,
+        """create table factor_failures (
+            user_id integer not null references users(id) on delete cascade,
+            factor text not null,
+            count integer not null default 0,
+            last_failure_at text,
+            notified_at text,
+            primary key (user_id, factor)
+            ) strict, without rowid""",
+        """create table sms_codes (
+            id integer primary key,
+            purpose text not null,
+            phone text not null,
+            user_id integer references users(id) on delete cascade,
+            code_hash text not null,
+            ip text,
+            created_at text not null,
+            expires_at text not null,
+            attempts integer not null default 0,
+            used_at text
+            ) strict""",
+        """create index sms_codes_phone on sms_codes(phone, created_at)""",
+        """create index sms_codes_ip on sms_codes(ip, created_at)""",
+        """create index sms_codes_created on sms_codes(created_at)""",
+        """create table dev_outbox (
+            id integer primary key,
+            channel text not null check (channel in ('sms', 'email')),
+            recipient text not null,
+            subject text,
+            body text not null,
+            created_at text not null
+            ) strict""",
+    )
+
+
+@migrations()
+def create_audit_log(db):
+    """Append-only audit log with indexes for the user's and the admin's views."""
+    _run(
+        db,
+        """create table audit_log (
+            id integer primary key,
+            at text not null,
+            actor_id integer,
+            subject_user_id integer,
+            action text not null,
+            object_type text,
+            object_id text,
+            result text not null,
+            ip text,
+            user_agent text,
+            details text
+            ) strict""",
+        """create index audit_subject on audit_log(subject_user_id, id)""",
+        """create index audit_actor on audit_log(actor_id, id)""",
+        """create index audit_action on audit_log(action, id)""",
+        """create trigger audit_log_append_only_update before update on audit_log
+            begin select raise(abort, 'audit log is append-only'); end""",
+        """create trigger audit_log_append_only_delete before delete on audit_log
+            begin select raise(abort, 'audit log is append-only'); end""",
+    )

@@ -1,0 +1,104 @@
+"""Кабинет медработника: the application factory."""
+
+import os
+from pathlib import Path
+
+from flask import Flask
+
+from webapp import config as settings
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(test_config: dict | None = None) -> Flask:
+    """Build the app: config layers, secrets, extensions, blueprints, CLI."""
+    instance_path = Path(
+        os.environ.get("MEDKAB_INSTANCE_PATH")
+        or (test_config or {}).get("INSTANCE_PATH")
+        or ROOT / "instance"
+    )
+    app = Flask(
+        __name__,
+        static_folder=str(ROOT / "static"),
+        template_folder=str(ROOT / "templates"),
+        instance_path=str(instance_path),
+        instance_relative_config=True,
+    )
+    app.config.update(settings.DEFAULTS)
+    app.config.from_pyfile("config.py", silent=True)
+    app.config.update(settings.from_environment())
+    if test_config:
+        app.config.update(test_config)
+    if not app.config["DATABASE"]:
+        app.config["DATABASE"] = str(instance_path / "medkab.sqlite3")
+    app.debug = app.config["DEBUG"]
+    app.config.setdefault("SECRET_KEY", None)
+    if not app.config["SECRET_KEY"]:
+        app.config["SECRET_KEY"] = settings.ensure_secret(instance_path, "secret_key").hex()
+    data_key = app.config.get("DATA_KEY") or os.environ.get("MEDKAB_DATA_KEY")
+    master = bytes.fromhex(data_key) if data_key else settings.ensure_secret(
+        instance_path, "data_key"
+    )
+    app.config["WTF_CSRF_SSL_STRICT"] = app.config["HTTPS"]
+    app.config["WTF_I18N_ENABLED"] = False
+    app.config["SESSION_COOKIE_SECURE"] = app.config["HTTPS"]
+    if app.config["HTTPS"]:
+        app.config["PREFERRED_URL_SCHEME"] = "https"
+
+    from webapp.security.crypto import FieldCipher
+
+    app.extensions["cipher"] = FieldCipher(master)
+    _bind_extensions(app)
+    _register_blueprints(app)
+
+    from webapp import cli
+
+    cli.init_app(app)
+    return app
+
+
+def _bind_extensions(app: Flask) -> None:
+    from webapp import db, errors, htmx
+    from webapp.auth import sessions
+    from webapp.auth.store import get_user
+    from webapp.extensions import csrf, limiter, login_manager
+    from webapp.extensions import htmx as htmx_ext
+    from webapp.security.headers import csp_nonce, set_security_headers
+
+    db.init_app(app)
+    app.session_interface = sessions.ServerSessionInterface()
+    csrf.init_app(app)
+    htmx_ext.init_app(app)
+    limiter.init_app(app)
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = "Войдите, чтобы продолжить."
+    login_manager.login_message_category = "info"
+    login_manager.session_protection = None  # the server-side session row is the protection
+
+    @login_manager.user_loader
+    def load_user(user_id):
+        user = get_user(db.get_db(), user_id)
+        return user if user and user.is_active else None
+
+    app.after_request(set_security_headers)
+    app.after_request(htmx.add_vary)
+    app.jinja_env.globals["csp_nonce"] = csp_nonce
+    app.jinja_env.add_extension("jinja2.ext.do")
+    errors.init_app(app)
+
+    from webapp import template_helpers
+
+    template_helpers.init_app(app)
+
+
+def _register_blueprints(app: Flask) -> None:
+    from webapp.account.views import bp as account_bp
+    from webapp.admin.views import bp as admin_bp
+    from webapp.auth.reset_views import bp as reset_bp
+    from webapp.auth.views import bp as auth_bp
+    from webapp.main.views import bp as main_bp
+    from webapp.pwa.views import bp as pwa_bp
+
+    for blueprint in (main_bp, auth_bp, reset_bp, account_bp, admin_bp, pwa_bp):
+        app.register_blueprint(blueprint)

@@ -1,0 +1,1 @@
+"""Accounts: registration, sign-in, sessions, one-time codes, password reset."""

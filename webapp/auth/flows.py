@@ -1,0 +1,97 @@
+"""Steps shared by registration, sign-in and reset: sending codes, signing in, access checks."""
+
+import functools
+from urllib.parse import urlsplit
+
+from flask import abort, current_app, request, session
+from flask_login import current_user, login_user
+
+from webapp.adapters.sms import SmsError, send_sms
+from webapp.auth import codes, failures
+from webapp.auth.sessions import rotate_session
+from webapp.auth.store import get_user
+from webapp.clock import now_iso
+from webapp.security import audit
+
+
+def cipher():
+    """The app's field cipher (identifiers, blind indexes, code hashes)."""
+    return current_app.extensions["cipher"]
+
+
+def send_code(db, *, purpose: str, phone: str, user_id) -> str | None:
+    """Create and send a code; return a Russian reason when it cannot be sent now."""
+    config = current_app.config
+    refusal = codes.send_refusal(db, config, phone=phone, ip=request.remote_addr)
+    if refusal:
+        audit.record(db, "sms.refused", subject_user_id=user_id, result="refused",
+                     details={"purpose": purpose, "reason": refusal})
+        return refusal
+    try:
+        with db.atomic():
+            code = codes.store_code(db, cipher(), config, purpose=purpose, phone=phone,
+                                    user_id=user_id, ip=request.remote_addr)
+            send_sms(phone, codes.sms_text(purpose, code, config["SITE_DOMAIN"]))
+    except SmsError:
+        current_app.logger.exception("SMS gateway failed")
+        return "Не удалось отправить SMS. Попробуйте ещё раз через минуту."
+    audit.record(db, "sms.sent", subject_user_id=user_id, details={"purpose": purpose})
+    return None
+
+
+def check_code(db, *, purpose: str, phone: str, code: str, user_id) -> codes.Verdict:
+    """Verify a code, counting wrong guesses against the account's SMS factor."""
+    config = current_app.config
+    if user_id is not None:
+        factor = failures.state(db, config, user_id, "sms")
+        if factor.blocked:
+            audit.record(db, "sms.blocked", subject_user_id=user_id, result="refused",
+                         details={"purpose": purpose})
+            return codes.Verdict(False, "Слишком много неверных кодов. Попробуйте позже.")
+    verdict = codes.check_code(db, cipher(), config, purpose=purpose, phone=phone, code=code)
+    if user_id is not None:
+        if verdict.ok:
+            failures.reset(db, user_id, "sms")
+        elif verdict.counted:
+            failures.record_failure(db, user_id, "sms")
+    audit.record(db, "sms.check", subject_user_id=user_id,
+                 result="ok" if verdict.ok else "failure", details={"purpose": purpose})
+    return verdict
+
+
+def sign_in(db, user_id: int, *, level: str) -> None:
+    """Start an authenticated session under a fresh id and audit it."""
+    user = get_user(db, user_id)
+    login_user(user)
+    rotate_session()
+    session["auth_level"] = level
+    session["auth_at"] = now_iso()
+    audit.record(db, "login.success", actor_id=user_id, subject_user_id=user_id,
+                 details={"level": level})
+
+
+def safe_next(target: str | None, default: str) -> str:
+    """Only same-site relative paths are followed after sign-in."""
+    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return default
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc:
+        return default
+    return target
+
+
+def role_required(*roles):
+    """View decorator: signed in and holding one of the roles, else 403."""
+
+    def decorate(view):
+        @functools.wraps(view)
+        def wrapper(*args, **kwargs):
+            if not current_user.is_authenticated:
+                return current_app.login_manager.unauthorized()
+            if not any(current_user.has_role(role) for role in roles):
+                abort(403)
+            return view(*args, **kwargs)
+
+        return wrapper
+
+    return decorate

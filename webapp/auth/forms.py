@@ -1,0 +1,145 @@
+"""Registration, sign-in, code and password forms."""
+
+from flask import current_app
+from wtforms import BooleanField, DateField, EmailField, PasswordField, StringField, TelField
+from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
+
+from webapp.clock import now
+from webapp.forms import Form, email_problem, no_control_chars, strip
+from webapp.security.passwords import password_problem
+from webapp.validators import (
+    birth_date_problem,
+    normalize_phone,
+    normalize_snils,
+    person_name_problem,
+    snils_is_valid,
+)
+
+REQUIRED = "Заполните это поле."
+
+
+def _name_check(form, field):
+    if field.data:
+        problem = person_name_problem(field.data)
+        if problem:
+            raise ValidationError(problem)
+
+
+def _check_password(form, field, personal):
+    config = current_app.config
+    problem = password_problem(
+        field.data or "",
+        min_length=config["PASSWORD_MIN_LENGTH"],
+        max_length=config["PASSWORD_MAX_LENGTH"],
+        personal=personal,
+    )
+    if problem:
+        raise ValidationError(problem)
+
+
+class RegistrationForm(Form):
+    """A worker's sign-up form."""
+
+    surname = StringField("Фамилия", filters=[strip],
+                          validators=[DataRequired(REQUIRED), Length(max=60), no_control_chars,
+                                      _name_check])
+    name = StringField("Имя", filters=[strip],
+                       validators=[DataRequired(REQUIRED), Length(max=60), no_control_chars,
+                                   _name_check])
+    patronymic = StringField("Отчество", filters=[strip],
+                             description="Если есть",
+                             validators=[Optional(), Length(max=60), no_control_chars,
+                                         _name_check])
+    birth_date = DateField("Дата рождения", validators=[InputRequired(REQUIRED)])
+    snils = StringField("СНИЛС", filters=[strip], description="11 цифр, например 112-233-445 95",
+                        validators=[DataRequired(REQUIRED), Length(max=20)])
+    phone = TelField("Мобильный телефон", filters=[strip],
+                     description="Пришлём код в SMS", validators=[DataRequired(REQUIRED),
+                                                                  Length(max=32)])
+    email = EmailField("Электронная почта", filters=[strip],
+                       validators=[DataRequired(REQUIRED), Length(max=254), no_control_chars])
+    password = PasswordField("Пароль", validators=[DataRequired(REQUIRED)])
+    consent = BooleanField(
+        "Я даю согласие на обработку персональных данных",
+        validators=[DataRequired("Без согласия на обработку данных регистрация невозможна.")],
+    )
+
+    def validate_birth_date(self, field):
+        if field.data:
+            problem = birth_date_problem(field.data, now().date())
+            if problem:
+                raise ValidationError(problem)
+
+    def validate_snils(self, field):
+        if field.data and not snils_is_valid(field.data):
+            raise ValidationError(
+                "СНИЛС не прошёл проверку контрольного числа. Сверьте 11 цифр с документом."
+            )
+        field.data = normalize_snils(field.data)
+
+    def validate_phone(self, field):
+        phone = normalize_phone(field.data, current_app.config["SMS_ALLOWED_REGIONS"])
+        if phone is None:
+            raise ValidationError(
+                "Нужен российский мобильный номер: +7 и 10 цифр, например +7 912 345-67-89."
+            )
+        field.data = phone
+
+    def validate_email(self, field):
+        problem = email_problem(field.data or "")
+        if problem:
+            raise ValidationError(problem)
+        field.data = field.data.casefold()
+
+    def validate_password(self, field):
+        phone = self.phone.data or ""
+        personal = [self.surname.data, self.name.data, self.patronymic.data,
+                    (self.email.data or "").split("@")[0], phone[-10:]]
+        _check_password(self, field, personal)
+
+
+class LoginForm(Form):
+    """Password sign-in with phone, email or СНИЛС."""
+
+    login = StringField("Телефон, email или СНИЛС", filters=[strip],
+                        validators=[DataRequired(REQUIRED), Length(max=254)])
+    password = PasswordField("Пароль", validators=[DataRequired(REQUIRED), Length(max=1024)])
+
+
+class CodeForm(Form):
+    """A six-digit code from an SMS."""
+
+    code = StringField("Код из SMS", filters=[strip],
+                       validators=[DataRequired(REQUIRED), Length(max=12)])
+
+    def validate_code(self, field):
+        digits = (field.data or "").replace(" ", "")
+        if not (len(digits) == 6 and digits.isdigit()):
+            raise ValidationError("Код — это 6 цифр из SMS.")
+        field.data = digits
+
+
+class ResetRequestForm(Form):
+    """Where to send the reset code or link."""
+
+    login = StringField("Телефон или email", filters=[strip],
+                        description="Код придёт в SMS, ссылка — на почту",
+                        validators=[DataRequired(REQUIRED), Length(max=254), no_control_chars])
+
+
+class NewPasswordForm(Form):
+    """Choose a new password."""
+
+    password = PasswordField("Новый пароль", validators=[DataRequired(REQUIRED)])
+    confirm = PasswordField("Повторите пароль", validators=[DataRequired(REQUIRED)])
+
+    def __init__(self, *args, personal=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self._personal = list(personal)
+
+    def validate_password(self, field):
+        _check_password(self, field, self._personal)
+
+    def validate_confirm(self, field):
+        if field.data != self.password.data:
+            raise ValidationError("Пароли не совпадают.")

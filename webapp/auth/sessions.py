@@ -1,0 +1,192 @@
+"""Server-side sessions: the cookie holds only an opaque random id; the row holds the rest."""
+
+import hashlib
+import json
+import secrets
+from datetime import datetime, timedelta
+
+from flask import current_app, g, request
+from flask.sessions import SessionInterface, SessionMixin
+from werkzeug.datastructures import CallbackDict
+
+from webapp.clock import now
+from webapp.db import get_db
+
+
+def _hash(token: str) -> str:
+    """The table keeps a digest, so a copy of the database holds no live session ids."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+class ServerSession(CallbackDict, SessionMixin):
+    """Session data plus the bookkeeping the interface needs."""
+
+    def __init__(self, initial=None, token=None, row=None):
+        def on_update(self):
+            self.modified = True
+
+        super().__init__(initial, on_update)
+        self.token = token
+        self.row = row or {}
+        self.modified = False
+        self.rotate = False
+        self.destroy = False
+
+
+def rotate_session() -> None:
+    """Issue a new session id at the end of this request (sign-in, step-up)."""
+    from flask import session
+
+    session.rotate = True
+    session.modified = True
+
+
+def destroy_session() -> None:
+    """Delete this session's row and cookie at the end of this request (sign-out)."""
+    from flask import session
+
+    session.clear()
+    session.destroy = True
+
+
+def cookie_name(app) -> str:
+    """`__Host-` prefixed name behind HTTPS; plain name on http://localhost."""
+    return "__Host-medkab" if app.config["HTTPS"] else "medkab_session"
+
+
+class ServerSessionInterface(SessionInterface):
+    """Loads and stores sessions in the `sessions` table with idle and absolute timeouts."""
+
+    def open_session(self, app, request):
+        token = request.cookies.get(cookie_name(app))
+        if not token or len(token) > 100:
+            return ServerSession()
+        row = self._load(app, token)
+        if row is None:
+            g.session_expired = True
+            return ServerSession()
+        try:
+            data = json.loads(row["data"])
+        except ValueError:
+            data = {}
+        return ServerSession(data, token=token, row=row)
+
+    def _load(self, app, token):
+        db = get_db()
+        row = next(db.query("select * from sessions where token_hash = ?", [_hash(token)]), None)
+        if row is None:
+            return None
+        moment = now()
+        idle = timedelta(seconds=app.config["SESSION_IDLE_SECONDS"])
+        absolute = timedelta(seconds=app.config["SESSION_ABSOLUTE_SECONDS"])
+        if (moment - datetime.fromisoformat(row["last_seen_at"]) > idle
+                or moment - datetime.fromisoformat(row["created_at"]) > absolute):
+            db.execute("delete from sessions where id = ?", [row["id"]])
+            return None
+        return row
+
+    def save_session(self, app, session, response):
+        name = cookie_name(app)
+        secure = app.config["HTTPS"]
+        db = get_db()
+        if session.destroy or (not session and session.token and session.modified):
+            if session.token:
+                db.execute("delete from sessions where token_hash = ?", [_hash(session.token)])
+            response.delete_cookie(name, path="/", secure=secure, httponly=True, samesite="Lax")
+            return
+        if not session.token and not session:
+            if getattr(g, "session_expired", False):
+                response.delete_cookie(name, path="/", secure=secure, httponly=True,
+                                       samesite="Lax")
+            return
+        moment = now()
+        stamp = moment.isoformat(timespec="seconds")
+        user_id = session.get("_user_id")
+        user_id = int(user_id) if user_id is not None else None
+        if session.token is None or session.rotate:
+            old = session.token
+            token = secrets.token_urlsafe(32)
+            fields = {
+                "token_hash": _hash(token),
+                "user_id": user_id,
+                "last_seen_at": stamp,
+                "ip": request.remote_addr,
+                "user_agent": (request.user_agent.string or "")[:300],
+                "auth_level": session.get("auth_level"),
+                "auth_at": session.get("auth_at"),
+                "data": json.dumps(dict(session)),
+            }
+            with db.atomic():
+                if old:
+                    db.execute("delete from sessions where token_hash = ?", [_hash(old)])
+                db["sessions"].insert({**fields, "created_at": stamp})
+                if secrets.randbelow(100) == 0:
+                    purge_expired(db, app.config["SESSION_IDLE_SECONDS"])
+            session.token = token
+            self._set_cookie(app, response, token)
+            return
+        last_seen = session.row.get("last_seen_at", "")
+        stale = (moment - datetime.fromisoformat(last_seen)).total_seconds() >= app.config["SESSION_TOUCH_SECONDS"]
+        if session.modified:
+            db.execute(
+                "update sessions set data = ?, user_id = ?, auth_level = ?, auth_at = ?, "
+                "last_seen_at = ?, ip = ? where token_hash = ?",
+                [json.dumps(dict(session)), user_id, session.get("auth_level"),
+                 session.get("auth_at"), stamp, request.remote_addr, _hash(session.token)],
+            )
+        elif stale:
+            db.execute(
+                "update sessions set last_seen_at = ?, ip = ? where token_hash = ?",
+                [stamp, request.remote_addr, _hash(session.token)],
+            )
+
+    def _set_cookie(self, app, response, token):
+        response.set_cookie(
+            cookie_name(app),
+            token,
+            max_age=app.config["SESSION_ABSOLUTE_SECONDS"],
+            path="/",
+            secure=app.config["HTTPS"],
+            httponly=True,
+            samesite="Lax",
+        )
+
+
+def current_session_id() -> int | None:
+    """Row id of this request's session, for 'this device' marks."""
+    from flask import session
+
+    return session.row.get("id") if getattr(session, "row", None) else None
+
+
+def list_for_user(db, user_id: int) -> list[dict]:
+    """Live sessions of a user, most recent first."""
+    return list(
+        db.query(
+            "select id, created_at, last_seen_at, ip, user_agent, auth_level from sessions "
+            "where user_id = ? order by last_seen_at desc limit 100",
+            [user_id],
+        )
+    )
+
+
+def revoke(db, user_id: int, session_id: int) -> bool:
+    """End one of the user's sessions; False when it is not theirs or already gone."""
+    cursor = db.execute(
+        "delete from sessions where id = ? and user_id = ?", [session_id, user_id]
+    )
+    return cursor.rowcount == 1
+
+
+def revoke_others(db, user_id: int, keep_id: int | None) -> int:
+    """End every session of the user except this one; return how many ended."""
+    cursor = db.execute(
+        "delete from sessions where user_id = ? and id is not ?", [user_id, keep_id]
+    )
+    return cursor.rowcount
+
+
+def purge_expired(db, idle_seconds: int) -> int:
+    """Delete rows idle past the timeout (run from the CLI or periodically)."""
+    cutoff = (now() - timedelta(seconds=idle_seconds)).isoformat(timespec="seconds")
+    return db.execute("delete from sessions where last_seen_at < ?", [cutoff]).rowcount

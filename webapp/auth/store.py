@@ -1,0 +1,197 @@
+"""Account rows: create, find by any login, confirm, change password, roles."""
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from flask import abort
+
+from webapp.clock import now, now_iso
+from webapp.validators import normalize_phone, normalize_snils, snils_is_valid
+
+ROLES = ("worker", "reviewer", "orgadmin", "admin")
+ROLE_TITLES = {
+    "worker": "Медработник",
+    "reviewer": "Эксперт",
+    "orgadmin": "Отдел кадров",
+    "admin": "Администратор",
+}
+
+
+@dataclass
+class User:
+    """The signed-in person as Flask-Login sees them."""
+
+    id: int
+    surname: str
+    name: str
+    patronymic: str | None
+    phone: str
+    email: str
+    status: str
+    phone_confirmed_at: str | None
+    email_confirmed_at: str | None
+    roles: frozenset
+
+    is_anonymous = False
+
+    @property
+    def is_authenticated(self) -> bool:
+        return True
+
+    @property
+    def is_active(self) -> bool:
+        return self.status == "active"
+
+    def get_id(self) -> str:
+        return str(self.id)
+
+    @property
+    def short_name(self) -> str:
+        """'Смирнов А. В.'"""
+        initials = " ".join(f"{part[0]}." for part in (self.name, self.patronymic) if part)
+        return f"{self.surname} {initials}"
+
+    @property
+    def full_name(self) -> str:
+        return " ".join(part for part in (self.surname, self.name, self.patronymic) if part)
+
+    def has_role(self, role: str) -> bool:
+        return role in self.roles
+
+
+def get_user(db, user_id) -> User | None:
+    """The user with this id and their roles, in one query; or None."""
+    row = next(
+        db.query(
+            "select users.*, (select group_concat(role) from user_roles r "
+            "where r.user_id = users.id) as role_list from users where id = ?",
+            [user_id],
+        ),
+        None,
+    )
+    if row is None:
+        return None
+    fields = {k: row[k] for k in User.__dataclass_fields__ if k != "roles"}
+    return User(**fields, roles=frozenset((row["role_list"] or "").split(",")) - {""})
+
+
+def get_user_or_404(db, user_id) -> User:
+    """The user or a 404."""
+    user = get_user(db, user_id)
+    if user is None:
+        abort(404)
+    return user
+
+
+def get_row(db, user_id) -> dict | None:
+    """The raw users row (with hashes and ciphertexts) for auth decisions."""
+    return next(db.query("select * from users where id = ?", [user_id]), None)
+
+
+def find_by_login(db, cipher, login: str, allowed_regions) -> dict | None:
+    """Find an account by email, СНИЛС or phone as typed by a person."""
+    login = (login or "").strip()
+    if not login or len(login) > 254:
+        return None
+    if "@" in login:
+        return next(db.query("select * from users where email = ?", [login.casefold()]), None)
+    if snils_is_valid(login):
+        index = cipher.blind_index("snils", normalize_snils(login))
+        return next(db.query("select * from users where snils_bidx = ?", [index]), None)
+    phone = normalize_phone(login, allowed_regions)
+    if phone:
+        return next(db.query("select * from users where phone = ?", [phone]), None)
+    return None
+
+
+def conflicts(db, cipher, *, snils: str, phone: str, email: str) -> list[dict]:
+    """Existing accounts holding any of these identifiers."""
+    return list(
+        db.query(
+            "select * from users where snils_bidx = ? or phone = ? or email = ?",
+            [cipher.blind_index("snils", snils), phone, email],
+        )
+    )
+
+
+def is_stale_pending(row: dict, max_age_seconds: int) -> bool:
+    """A registration never confirmed within its window no longer holds its identifiers."""
+    created = datetime.fromisoformat(row["created_at"])
+    return row["status"] == "pending" and now() - created > timedelta(seconds=max_age_seconds)
+
+
+def create_user(db, cipher, *, surname, name, patronymic, birth_date, snils, phone, email,
+                password_hash, roles=("worker",), status="pending") -> int:
+    """Insert an account with its roles; the caller wraps it in db.atomic()."""
+    stamp = now_iso()
+    user_id = db["users"].insert(
+        {
+            "surname": surname,
+            "name": name,
+            "patronymic": patronymic or None,
+            "birth_date": birth_date.isoformat(),
+            "snils_enc": cipher.encrypt("snils", snils),
+            "snils_bidx": cipher.blind_index("snils", snils),
+            "phone": phone,
+            "email": email.casefold(),
+            "password_hash": password_hash,
+            "status": status,
+            "phone_confirmed_at": stamp if status == "active" else None,
+            "created_at": stamp,
+            "updated_at": stamp,
+        }
+    ).last_pk
+    db["user_roles"].insert_all([{"user_id": user_id, "role": role} for role in roles])
+    return user_id
+
+
+def record_consent(db, user_id: int, version: str, ip: str | None) -> None:
+    """Store the acceptance of the personal-data consent text."""
+    db["consents"].insert(
+        {"user_id": user_id, "version": version, "accepted_at": now_iso(), "ip": ip}
+    )
+
+
+def activate(db, user_id: int) -> None:
+    """The phone is confirmed: the account may sign in."""
+    stamp = now_iso()
+    db.execute(
+        "update users set status = 'active', phone_confirmed_at = ?, updated_at = ? "
+        "where id = ? and status = 'pending'",
+        [stamp, stamp, user_id],
+    )
+
+
+def confirm_email(db, user_id: int, email: str) -> bool:
+    """Mark the email confirmed if it is still the account's email."""
+    stamp = now_iso()
+    cursor = db.execute(
+        "update users set email_confirmed_at = coalesce(email_confirmed_at, ?), updated_at = ? "
+        "where id = ? and email = ?",
+        [stamp, stamp, user_id, email],
+    )
+    return cursor.rowcount == 1
+
+
+def set_password_hash(db, user_id: int, password_hash: str) -> None:
+    """Replace the stored password hash."""
+    db.execute(
+        "update users set password_hash = ?, updated_at = ? where id = ?",
+        [password_hash, now_iso(), user_id],
+    )
+
+
+def delete_pending(db, user_id: int) -> None:
+    """Drop an unconfirmed registration whose window has passed."""
+    db.execute("delete from users where id = ? and status = 'pending'", [user_id])
+
+
+def set_roles(db, user_id: int, roles) -> None:
+    """Replace the user's roles."""
+    db.execute("delete from user_roles where user_id = ?", [user_id])
+    db["user_roles"].insert_all([{"user_id": user_id, "role": role} for role in roles])
+
+
+def count_users(db) -> int:
+    """How many accounts exist (the demo seed runs only on an empty database)."""
+    return db.execute("select count(*) from users").fetchone()[0]

@@ -1,0 +1,151 @@
+"""Command-line tasks: `flask --app wsgi <command>`."""
+
+import secrets
+import sqlite3
+from datetime import date
+from pathlib import Path
+
+import click
+from flask import current_app
+
+from webapp.auth import sessions, store
+from webapp.db import connect, migrate
+from webapp.security import audit
+from webapp.security.passwords import hash_password, password_problem
+from webapp.validators import (
+    normalize_phone,
+    normalize_snils,
+    snils_checksum,
+    snils_is_valid,
+)
+
+DEMO = (
+    # role, surname, name, patronymic, phone, email, first 9 digits of the СНИЛС
+    ("worker", "Смирнова", "Анна", "Викторовна", "+79000000001", "worker@demo.medkab.local",
+     "112233445"),
+    ("reviewer", "Петров", "Игорь", "Сергеевич", "+79000000002", "reviewer@demo.medkab.local",
+     "223344556"),
+    ("admin", "Кузнецова", "Мария", "Олеговна", "+79000000003", "admin@demo.medkab.local",
+     "334455667"),
+)
+
+
+def _db():
+    return connect(current_app.config["DATABASE"])
+
+
+def make_user(db, *, role, surname, name, patronymic, phone, email, snils, birth_date,
+              password) -> int:
+    """Create an active account with a confirmed phone (CLI and demo seed)."""
+    with db.atomic():
+        user_id = store.create_user(
+            db, current_app.extensions["cipher"], surname=surname, name=name,
+            patronymic=patronymic, birth_date=birth_date, snils=snils, phone=phone, email=email,
+            password_hash=hash_password(current_app.config, password), roles=(role,),
+            status="active",
+        )
+        audit.record(db, "user.create", subject_user_id=user_id, object_type="user",
+                     object_id=user_id, details={"role": role, "via": "cli"})
+    return user_id
+
+
+@click.command("db-migrate")
+def db_migrate():
+    """Apply pending database migrations."""
+    db = _db()
+    applied = migrate(db)
+    db.close()
+    click.echo(f"Миграции применены: {', '.join(applied)}" if applied else "База данных актуальна.")
+
+
+@click.command("seed-demo")
+def seed_demo():
+    """Create demo worker, reviewer and admin, only into an empty database."""
+    db = _db()
+    if store.count_users(db):
+        click.echo("Демо-данные не созданы: в базе уже есть пользователи.")
+        return
+    lines = []
+    for role, surname, name, patronymic, phone, email, first9 in DEMO:
+        snils = normalize_snils(f"{first9}{snils_checksum(first9):02d}")
+        password = "-".join(secrets.token_hex(3) for _ in range(3)) + "-demo"
+        make_user(db, role=role, surname=surname, name=name, patronymic=patronymic,
+                  phone=phone, email=email, snils=snils, birth_date=date(1985, 4, 12),
+                  password=password)
+        lines.append(f"  {store.ROLE_TITLES[role]:<14} телефон {phone}  СНИЛС {snils}  "
+                     f"email {email}  пароль {password}")
+    text = "Демо-учётные записи (вход по телефону, email или СНИЛС):\n" + "\n".join(lines)
+    note = Path(current_app.instance_path) / "demo-credentials.txt"
+    note.touch(mode=0o600)
+    note.write_text(text + "\n", encoding="utf-8")
+    click.echo(text)
+    click.echo(f"Сохранено в {note}")
+    db.close()
+
+
+@click.command("create-user")
+@click.option("--role", type=click.Choice(store.ROLES), default="worker", show_default=True)
+@click.option("--surname", prompt="Фамилия")
+@click.option("--name", prompt="Имя")
+@click.option("--patronymic", default="", prompt="Отчество (необязательно)")
+@click.option("--birth-date", prompt="Дата рождения (ГГГГ-ММ-ДД)")
+@click.option("--snils", prompt="СНИЛС")
+@click.option("--phone", prompt="Мобильный телефон")
+@click.option("--email", prompt="Email")
+@click.password_option("--password", prompt="Пароль")
+def create_user(role, surname, name, patronymic, birth_date, snils, phone, email, password):
+    """Create an active account with one role."""
+    if not snils_is_valid(snils):
+        raise click.BadParameter("СНИЛС не прошёл проверку контрольного числа.", param_hint="snils")
+    normalized_phone = normalize_phone(phone, current_app.config["SMS_ALLOWED_REGIONS"])
+    if not normalized_phone:
+        raise click.BadParameter("Нужен российский мобильный номер.", param_hint="phone")
+    try:
+        born = date.fromisoformat(birth_date)
+    except ValueError as exc:
+        raise click.BadParameter("Дата в виде ГГГГ-ММ-ДД.", param_hint="birth-date") from exc
+    problem = password_problem(password, min_length=current_app.config["PASSWORD_MIN_LENGTH"],
+                               max_length=current_app.config["PASSWORD_MAX_LENGTH"],
+                               personal=[surname, name, email.split("@")[0]])
+    if problem:
+        raise click.BadParameter(problem, param_hint="password")
+    db = _db()
+    try:
+        user_id = make_user(db, role=role, surname=surname, name=name, patronymic=patronymic,
+                            phone=normalized_phone, email=email.casefold(),
+                            snils=normalize_snils(snils), birth_date=born, password=password)
+    except sqlite3.IntegrityError as exc:
+        raise click.ClickException("Пользователь с таким СНИЛС, телефоном или email уже есть.") \
+            from exc
+    click.echo(f"Создан пользователь #{user_id} ({store.ROLE_TITLES[role]}).")
+
+
+@click.command("backup")
+@click.argument("path", type=click.Path(dir_okay=False, writable=True))
+def backup(path):
+    """Copy the database consistently with SQLite's online backup API (safe while serving)."""
+    target = Path(path)
+    if target.exists():
+        raise click.ClickException(f"{target} уже существует: выберите другое имя.")
+    source = sqlite3.connect(current_app.config["DATABASE"])
+    destination = sqlite3.connect(target)
+    with destination:
+        source.backup(destination, pages=1024)
+    destination.close()
+    source.close()
+    target.chmod(0o600)
+    click.echo(f"Резервная копия записана в {target}")
+
+
+@click.command("purge-sessions")
+def purge_sessions():
+    """Delete sessions idle past the timeout."""
+    db = _db()
+    count = sessions.purge_expired(db, current_app.config["SESSION_IDLE_SECONDS"])
+    click.echo(f"Удалено устаревших сессий: {count}")
+
+
+def init_app(app) -> None:
+    """Register the commands."""
+    for command in (db_migrate, seed_demo, create_user, backup, purge_sessions):
+        app.cli.add_command(command)

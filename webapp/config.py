@@ -1,0 +1,104 @@
+"""Settings: defaults here, then instance/config.py, then MEDKAB_* environment, then test_config."""
+
+import os
+import secrets
+import time
+from pathlib import Path
+
+DEFAULTS = {
+    "DEBUG": False,
+    "PROPAGATE_EXCEPTIONS": False,
+    "HTTPS": False,
+    "SITE_DOMAIN": "localhost",
+    "DATABASE": None,  # filled with instance/medkab.sqlite3 when unset
+    "MAX_CONTENT_LENGTH": 1024 * 1024,
+    "MAX_FORM_MEMORY_SIZE": 512 * 1024,
+    "SESSION_IDLE_SECONDS": 30 * 60,
+    "SESSION_ABSOLUTE_SECONDS": 12 * 60 * 60,
+    "SESSION_TOUCH_SECONDS": 60,
+    "WTF_CSRF_TIME_LIMIT": None,
+    "WTF_CSRF_HEADERS": ["X-CSRFToken"],
+    "WTF_CSRF_SSL_STRICT": True,
+    "RATELIMIT_ENABLED": True,
+    "RATELIMIT_STORAGE_URI": "memory://",
+    "RATELIMIT_HEADERS_ENABLED": True,
+    "RATELIMIT_LOGIN": "30/minute",
+    "RATELIMIT_SIGNUP": "20/minute",
+    "PASSWORD_MIN_LENGTH_WITH_2FA": 8,
+    "PASSWORD_MIN_LENGTH": 15,
+    "PASSWORD_MAX_LENGTH": 256,
+    "ARGON2_MEMORY_KIB": 19 * 1024,
+    "ARGON2_TIME_COST": 2,
+    "ARGON2_PARALLELISM": 1,
+    "FAILURE_DELAY_FROM": 5,
+    "FAILURE_DELAY_MAX_SECONDS": 15 * 60,
+    "FAILURE_DISABLE_AT": 100,
+    "SMS_CODE_TTL_SECONDS": 5 * 60,
+    "SMS_CODE_MAX_ATTEMPTS": 3,
+    "SMS_MIN_INTERVAL_SECONDS": 60,
+    "SMS_PER_10_MIN": 3,
+    "SMS_PER_DAY": 10,
+    "SMS_PER_IP_PER_HOUR": 20,
+    "SMS_DAILY_BUDGET": 5000,
+    "SMS_ALLOWED_REGIONS": ["RU"],
+    "SMS_BACKEND": "dev",  # dev | http
+    "SMS_HTTP_URL": "",
+    "SMS_HTTP_BODY": '{"to": "{phone}", "text": "{text}"}',
+    "SMS_HTTP_TOKEN": "",
+    "SMS_HTTP_TIMEOUT": 5,
+    "MAIL_BACKEND": "dev",  # dev | smtp
+    "MAIL_SENDER": "Кабинет медработника <no-reply@localhost>",
+    "SMTP_HOST": "localhost",
+    "SMTP_PORT": 25,
+    "SMTP_USERNAME": "",
+    "SMTP_PASSWORD": "",
+    "SMTP_STARTTLS": False,
+    "SMTP_TIMEOUT": 10,
+    "EMAIL_TOKEN_MAX_AGE": 48 * 60 * 60,
+    "PENDING_REGISTRATION_SECONDS": 60 * 60,
+    "CONSENT_VERSION": "2026-11-01",
+    "AUDIT_PAGE_SIZE": 50,
+}
+
+# Settings whose environment value is parsed as an int, a bool or a comma-separated list.
+_INTS = {k for k, v in DEFAULTS.items() if isinstance(v, int) and not isinstance(v, bool)}
+_BOOLS = {k for k, v in DEFAULTS.items() if isinstance(v, bool)}
+_LISTS = {k for k, v in DEFAULTS.items() if isinstance(v, list)}
+
+
+def from_environment(environ=os.environ) -> dict:
+    """Read MEDKAB_<SETTING> variables, typed like their defaults."""
+    found = {}
+    for key in DEFAULTS:
+        raw = environ.get(f"MEDKAB_{key}")
+        if raw is None:
+            continue
+        if key in _BOOLS:
+            found[key] = raw.strip().lower() in {"1", "true", "yes", "on"}
+        elif key in _INTS:
+            found[key] = int(raw)
+        elif key in _LISTS:
+            found[key] = [part.strip() for part in raw.split(",") if part.strip()]
+        else:
+            found[key] = raw
+    return found
+
+
+def ensure_secret(instance_path: Path, name: str, nbytes: int = 32) -> bytes:
+    """Read a secret from instance/<name>, creating it (mode 0600) on first use."""
+    path = instance_path / name
+    if not path.exists():
+        instance_path.mkdir(parents=True, exist_ok=True)
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
+            pass  # another worker created it a moment ago
+        else:
+            with os.fdopen(fd, "w") as handle:
+                handle.write(secrets.token_hex(nbytes))
+    for _ in range(50):
+        text = path.read_text().strip()
+        if len(text) == nbytes * 2:
+            return bytes.fromhex(text)
+        time.sleep(0.01)  # the creating worker is still writing
+    raise RuntimeError(f"{path} is damaged: expected {nbytes * 2} hex digits")

@@ -1,0 +1,47 @@
+"""Error pages in the layout, in Russian."""
+
+from flask import render_template
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+
+MESSAGES = {
+    400: ("Некорректный запрос", "Сервер не понял запрос. Вернитесь назад и попробуйте ещё раз."),
+    403: ("Доступ запрещён", "У вас нет прав на эту страницу."),
+    404: ("Страница не найдена", "Такой страницы нет или она была удалена."),
+    405: ("Действие недоступно", "Так эту страницу открыть нельзя."),
+    413: ("Слишком большой запрос", "Отправленные данные больше допустимого размера."),
+    422: ("Данные не приняты", "Проверьте введённые данные и отправьте снова."),
+    429: ("Слишком много попыток", "Подождите минуту и попробуйте снова."),
+    500: ("Что-то пошло не так", "Мы уже знаем об ошибке. Попробуйте обновить страницу позже."),
+}
+
+
+def render_error(code: int, detail: str | None = None):
+    """The error page for a status code."""
+    title, text = MESSAGES.get(code, MESSAGES[500])
+    return render_template("errors/error.html", code=code, title=title,
+                           text=detail or text), code
+
+
+def init_app(app) -> None:
+    """Register handlers for HTTP errors, CSRF failures and crashes."""
+
+    @app.errorhandler(CSRFError)
+    def csrf_error(_error):
+        return render_error(
+            400, "Страница устарела или была открыта в другой вкладке. Обновите её и повторите."
+        )
+
+    @app.errorhandler(HTTPException)
+    def http_error(error):
+        if error.code is None or error.code < 400:
+            return error
+        response = render_error(error.code if error.code in MESSAGES else 400)
+        if error.code == 405:
+            return response[0], 405, {"Allow": ", ".join(error.valid_methods or [])}
+        return response
+
+    @app.errorhandler(Exception)
+    def crash(error):
+        app.logger.exception("unhandled error", exc_info=error)
+        return render_error(500)

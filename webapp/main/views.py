@@ -1,0 +1,40 @@
+"""The signed-in home and the tabs whose features arrive in later releases."""
+
+from flask import Blueprint, abort, current_app, render_template
+from flask_login import current_user, login_required
+
+from webapp.adapters import outbox
+from webapp.auth.store import get_row
+from webapp.db import get_db
+
+bp = Blueprint("main", __name__)
+
+
+@bp.get("/")
+@login_required
+def index():
+    """Dashboard: account status and what to do next."""
+    row = get_row(get_db(), current_user.id)
+    return render_template("main/index.html", account=row)
+
+
+@bp.get("/documents")
+@login_required
+def documents():
+    """«Документы» tab: the worker's documents (empty until the documents feature lands)."""
+    return render_template("main/documents.html")
+
+
+@bp.get("/applications")
+@login_required
+def applications():
+    """«Заявления» tab: accreditation applications (empty until that feature lands)."""
+    return render_template("main/applications.html")
+
+
+@bp.get("/dev/outbox")
+def dev_outbox():
+    """Messages the dev SMS and mail backends 'sent'; only in DEBUG."""
+    if not current_app.debug:
+        abort(404)
+    return render_template("main/dev_outbox.html", messages=outbox.latest(get_db()))

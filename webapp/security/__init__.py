@@ -1,0 +1,1 @@
+"""Cryptography helpers, password policy, audit log and response headers."""
