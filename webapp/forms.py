@@ -4,6 +4,7 @@ import re
 import unicodedata
 
 from flask_wtf import FlaskForm
+from wtforms import DateField
 from wtforms.validators import ValidationError
 
 
@@ -36,3 +37,17 @@ def email_problem(value: str) -> str | None:
     if not _EMAIL.fullmatch(value):
         return "Введите адрес почты в виде name@example.ru."
     return None
+
+
+class DateInput(DateField):
+    """A date as the browser's date picker sends it (ГГГГ-ММ-ДД) or typed as ДД.ММ.ГГГГ."""
+
+    def __init__(self, label=None, validators=None, **kwargs):
+        super().__init__(label, validators, format=["%Y-%m-%d", "%d.%m.%Y"], **kwargs)
+
+    def process_formdata(self, valuelist):
+        try:
+            super().process_formdata(valuelist)
+        except ValueError as exc:
+            self.data = None
+            raise ValueError("Такой даты нет. Введите дату в виде ДД.ММ.ГГГГ.") from exc

@@ -1,11 +1,11 @@
 """Registration, sign-in, code and password forms."""
 
 from flask import current_app
-from wtforms import BooleanField, DateField, EmailField, PasswordField, StringField, TelField
+from wtforms import BooleanField, EmailField, PasswordField, StringField, TelField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 
 from webapp.clock import now
-from webapp.forms import Form, email_problem, no_control_chars, strip
+from webapp.forms import DateInput, Form, email_problem, no_control_chars, strip
 from webapp.security.passwords import password_problem
 from webapp.validators import (
     birth_date_problem,
@@ -50,7 +50,7 @@ class RegistrationForm(Form):
                              description="Если есть",
                              validators=[Optional(), Length(max=60), no_control_chars,
                                          _name_check])
-    birth_date = DateField("Дата рождения", validators=[InputRequired(REQUIRED)])
+    birth_date = DateInput("Дата рождения", validators=[InputRequired(REQUIRED)])
     snils = StringField("СНИЛС", filters=[strip], description="11 цифр, например 112-233-445 95",
                         validators=[DataRequired(REQUIRED), Length(max=20)])
     phone = TelField("Мобильный телефон", filters=[strip],

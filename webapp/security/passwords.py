@@ -63,11 +63,27 @@ def blocklist() -> frozenset[str]:
         return frozenset(line.strip() for line in handle if line.strip())
 
 
+def _is_common(lowered: str) -> bool:
+    """On the blocklist as is, with digits/punctuation around it, or as a repeated word."""
+    common = blocklist()
+    core = lowered.strip(" 0123456789!.?_-")
+    if lowered in common or core in common:
+        return True
+    for times in (2, 3, 4):
+        size, rest = divmod(len(core), times)
+        if not rest and size >= 3 and core[:size] * times == core and core[:size] in common:
+            return True
+    return False
+
+
 def password_problem(
     password: str, *, min_length: int, max_length: int, personal: list[str] = ()
 ) -> str | None:
     """Return a Russian sentence saying why the password is refused, or None when it is fine."""
     password = normalize(password)
+    lowered = password.casefold()
+    if _is_common(lowered):
+        return "Этот пароль есть в списке самых распространённых — его легко подобрать."
     if len(password) < min_length:
         return (
             f"Пароль слишком короткий: нужно не меньше {min_length} символов, "
@@ -77,9 +93,6 @@ def password_problem(
         return f"Пароль слишком длинный: не больше {max_length} символов."
     if any(unicodedata.category(ch) == "Cc" for ch in password):
         return "Пароль содержит управляющие символы — уберите их."
-    lowered = password.casefold()
-    if lowered in blocklist() or lowered.strip(" 0123456789!.") in blocklist():
-        return "Этот пароль есть в списке самых распространённых — его легко подобрать."
     if len(set(lowered)) <= 2:
         return "Пароль из одного-двух повторяющихся символов легко подобрать."
     for item in personal:

@@ -1,0 +1,131 @@
+"""Shared fixtures: an app on a temporary database, clients, an auth helper, htmx headers."""
+
+import os
+import re
+from datetime import date
+
+import pytest
+
+from webapp import create_app
+from webapp.db import connect, migrate
+from webapp.validators import normalize_snils, snils_checksum
+
+HTMX = {"HX-Request": "true"}
+PASSWORD = "зелёный чай в семь утра"
+CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"|value="([^"]+)"[^>]*name="csrf_token"')
+
+
+def make_snils(n: int) -> str:
+    """A valid СНИЛС whose first nine digits encode n (above the pre-checksum range)."""
+    first9 = f"{2_000_000 + n:09d}"
+    return normalize_snils(f"{first9}{snils_checksum(first9):02d}")
+
+
+def settings_for(tmp_path) -> dict:
+    """Config for a fast, isolated app: cheap argon2, dev adapters, no IP throttles."""
+    return {
+        "TESTING": True,
+        "INSTANCE_PATH": str(tmp_path / "instance"),
+        "DATABASE": str(tmp_path / "test.sqlite3"),
+        "SECRET_KEY": "test-secret",
+        "DATA_KEY": "11" * 32,
+        "ARGON2_MEMORY_KIB": 1024,
+        "ARGON2_TIME_COST": 1,
+        "RATELIMIT_ENABLED": False,
+        "SITE_DOMAIN": "medkab.test",
+    }
+
+
+@pytest.fixture(autouse=True)
+def _clean_environment(monkeypatch):
+    """No MEDKAB_* variable from the developer's shell leaks into a test."""
+    for key in list(os.environ):
+        if key.startswith("MEDKAB_"):
+            monkeypatch.delenv(key)
+
+
+@pytest.fixture
+def app(tmp_path):
+    app = create_app(settings_for(tmp_path))
+    db = connect(app.config["DATABASE"])
+    migrate(db)
+    db.close()
+    yield app
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def db(app):
+    database = connect(app.config["DATABASE"])
+    yield database
+    database.close()
+
+
+def csrf_from(html: str) -> str:
+    match = CSRF.search(html)
+    assert match, "page has no CSRF token"
+    return match.group(1) or match.group(2)
+
+
+def post_form(client, url: str, data: dict, *, page: str | None = None, headers=None):
+    """GET the page that holds the form, then POST with its CSRF token, like a browser."""
+    html = client.get(page or url).get_data(as_text=True)
+    return client.post(url, data={**data, "csrf_token": csrf_from(html)}, headers=headers or {})
+
+
+def create_active_user(app, *, n=1, role="worker", password=PASSWORD, email=None, phone=None):
+    """An active account made through the same code as the CLI."""
+    from webapp.cli import make_user
+
+    with app.app_context():
+        db = connect(app.config["DATABASE"])
+        user_id = make_user(
+            db, role=role, surname="Иванова", name="Мария", patronymic="Петровна",
+            phone=phone or f"+7912{n:07d}", email=email or f"user{n}@example.ru",
+            snils=make_snils(n), birth_date=date(1990, 5, 17), password=password,
+        )
+        db.close()
+    return user_id
+
+
+class AuthActions:
+    def __init__(self, client):
+        self._client = client
+
+    def login(self, login="+79120000001", password=PASSWORD):
+        return post_form(self._client, "/login", {"login": login, "password": password})
+
+    def logout(self):
+        html = self._client.get("/").get_data(as_text=True)
+        return self._client.post("/logout", data={"csrf_token": csrf_from(html)})
+
+
+@pytest.fixture
+def auth(client):
+    return AuthActions(client)
+
+
+@pytest.fixture
+def outbox(db):
+    """Read what the dev SMS/mail backends sent."""
+
+    def read(recipient=None):
+        from webapp.adapters import outbox as box
+
+        return box.latest(db, recipient=recipient)
+
+    return read
+
+
+def code_from(message_body: str) -> str:
+    """The six-digit code at the end of an SMS (`@domain #123456`)."""
+    return re.search(r"#(\d{6})\s*$", message_body).group(1)
