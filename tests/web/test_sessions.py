@@ -1,0 +1,116 @@
+"""Server-side sessions: listing, revoking, timeouts."""
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from tests.conftest import HTMX, create_active_user, csrf_from
+from webapp import clock
+
+
+@pytest.fixture
+def user(app):
+    return create_active_user(app, n=1)
+
+
+@pytest.fixture
+def two_devices(app, auth, user):
+    other = app.test_client()
+    from tests.conftest import AuthActions
+
+    AuthActions(other).login()
+    auth.login()
+    return other
+
+
+def session_ids(db, user_id):
+    return [r[0] for r in db.execute("select id from sessions where user_id = ? order by id",
+                                     [user_id])]
+
+
+def test_cookie_holds_only_an_opaque_id(client, auth, user, db):
+    auth.login()
+    token = client.get_cookie("medkab_session").value
+    assert db.execute("select count(*) from sessions where token_hash = ?", [token]).fetchone()[
+        0] == 0  # only a digest is stored
+    assert "." not in token  # not a signed data blob
+
+
+def test_sessions_page_lists_devices_and_marks_this_one(client, two_devices, db, user):
+    html = client.get("/profile/sessions").get_data(as_text=True)
+    assert html.count('class="card session') == 2
+    assert "это устройство" in html
+    assert "no-store" in client.get("/profile/sessions").headers["Cache-Control"]
+
+
+def test_revoking_another_session_stops_it_on_next_request(client, two_devices, db, user):
+    other_id, mine = session_ids(db, user)
+    html = client.get("/profile/sessions").get_data(as_text=True)
+    response = client.post(f"/profile/sessions/{other_id}/revoke",
+                           data={"csrf_token": csrf_from(html)}, headers=HTMX)
+    assert response.status_code == 200
+    fragment = response.get_data(as_text=True)
+    assert fragment.lstrip().startswith("<div id=\"sessions\"")  # a partial, not a page
+    assert 'hx-swap-oob="true"' in fragment and "Сессия завершена" in fragment
+    assert session_ids(db, user) == [mine]
+    assert two_devices.get("/").status_code == 302
+
+
+def test_revoke_as_plain_form_redirects(client, two_devices, db, user):
+    other_id, _ = session_ids(db, user)
+    html = client.get("/profile/sessions").get_data(as_text=True)
+    response = client.post(f"/profile/sessions/{other_id}/revoke",
+                           data={"csrf_token": csrf_from(html)})
+    assert response.status_code == 303
+    assert "Сессия завершена" in client.get("/profile/sessions").get_data(as_text=True)
+
+
+def test_revoke_all_others(app, client, two_devices, db, user):
+    from tests.conftest import AuthActions
+
+    AuthActions(app.test_client()).login()
+    html = client.get("/profile/sessions").get_data(as_text=True)
+    client.post("/profile/sessions/revoke-others", data={"csrf_token": csrf_from(html)})
+    assert len(session_ids(db, user)) == 1
+    assert client.get("/").status_code == 200
+
+
+def test_cannot_revoke_someone_elses_session(app, client, auth, user, db):
+    from tests.conftest import AuthActions
+
+    stranger = create_active_user(app, n=2)
+    AuthActions(app.test_client()).login(login="+79120000002")
+    theirs = session_ids(db, stranger)[0]
+    auth.login()
+    html = client.get("/profile/sessions").get_data(as_text=True)
+    client.post(f"/profile/sessions/{theirs}/revoke", data={"csrf_token": csrf_from(html)})
+    assert session_ids(db, stranger) == [theirs]
+
+
+def test_idle_timeout_ends_the_session(client, auth, user):
+    auth.login()
+    clock.freeze(datetime.now(UTC) + timedelta(minutes=31))
+    try:
+        assert client.get("/").status_code == 302
+    finally:
+        clock.freeze(None)
+
+
+def test_activity_keeps_the_session_alive_until_the_absolute_limit(client, auth, user):
+    auth.login()
+    start = datetime.now(UTC)
+    try:
+        for minutes in range(20, 12 * 60, 20):
+            clock.freeze(start + timedelta(minutes=minutes))
+            assert client.get("/").status_code == 200, minutes
+        clock.freeze(start + timedelta(hours=12, minutes=5))
+        assert client.get("/").status_code == 302
+    finally:
+        clock.freeze(None)
+
+
+def test_login_history_lists_sign_in_events(client, auth, user):
+    auth.login(password="неверный пароль номер раз")
+    auth.login()
+    html = client.get("/profile/history").get_data(as_text=True)
+    assert "Неудачная попытка входа" in html and "Вход" in html
