@@ -12,6 +12,7 @@ Usage::
 
     .venv/bin/python scripts/make_icons.py          # writes static/icons/*.png
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -24,21 +25,21 @@ OUT_DIR = ROOT / "static" / "icons"
 SUPERSAMPLE = 4
 
 # Palette ---------------------------------------------------------------
-BLUE = (21, 88, 176)            # #1558b0 – brand colour, also the cross
-BG_TOP = (30, 108, 206)         # #1e6cce – top of the subtle background gradient
-BG_BOTTOM = (18, 78, 160)       # #124ea0 – bottom of the gradient
+BLUE = (21, 88, 176)  # #1558b0 – brand colour, also the cross
+BG_TOP = (30, 108, 206)  # #1e6cce – top of the subtle background gradient
+BG_BOTTOM = (18, 78, 160)  # #124ea0 – bottom of the gradient
 WHITE = (255, 255, 255)
-FOLD = (190, 212, 240)          # #bed4f0 – folded corner of the card
+FOLD = (190, 212, 240)  # #bed4f0 – folded corner of the card
 
 # Geometry on a 100-unit grid (centre = 50,50) ----------------------------
-BG_RADIUS = 22                  # corner radius of the rounded-square background
-CARD = (28, 18, 72, 82)         # x0, y0, x1, y1 – the record card
+BG_RADIUS = 22  # corner radius of the rounded-square background
+CARD = (28, 18, 72, 82)  # x0, y0, x1, y1 – the record card
 CARD_RADIUS = 7
-FOLD_SIZE = 14                  # size of the folded (cut) top-right corner
+FOLD_SIZE = 14  # size of the folded (cut) top-right corner
 CROSS_CENTER = (50, 54)
-CROSS_LEN = 30                  # full length of each arm
-CROSS_W = 11                    # thickness of each arm
-CROSS_RADIUS = 2                # slight rounding of the cross ends
+CROSS_LEN = 30  # full length of each arm
+CROSS_W = 11  # thickness of each arm
+CROSS_RADIUS = 2  # slight rounding of the cross ends
 
 
 def _gradient(size: int) -> Image.Image:
@@ -48,7 +49,7 @@ def _gradient(size: int) -> Image.Image:
         t = y / max(size - 1, 1)
         col.putpixel(
             (0, y),
-            tuple(round(a + (b - a) * t) for a, b in zip(BG_TOP, BG_BOTTOM)) + (255,),
+            tuple(round(a + (b - a) * t) for a, b in zip(BG_TOP, BG_BOTTOM, strict=True)) + (255,),
         )
     return col.resize((size, size), Image.Resampling.NEAREST)
 
@@ -95,8 +96,12 @@ def _draw_mark(img: Image.Image, scale: float) -> None:
     cx, cy = CROSS_CENTER
     h, w = CROSS_LEN / 2, CROSS_W / 2
     d = ImageDraw.Draw(img)
-    d.rounded_rectangle((*p(cx - h, cy - w), *p(cx + h, cy + w)), radius=r(CROSS_RADIUS), fill=BLUE + (255,))
-    d.rounded_rectangle((*p(cx - w, cy - h), *p(cx + w, cy + h)), radius=r(CROSS_RADIUS), fill=BLUE + (255,))
+    d.rounded_rectangle(
+        (*p(cx - h, cy - w), *p(cx + h, cy + w)), radius=r(CROSS_RADIUS), fill=BLUE + (255,)
+    )
+    d.rounded_rectangle(
+        (*p(cx - w, cy - h), *p(cx + w, cy + h)), radius=r(CROSS_RADIUS), fill=BLUE + (255,)
+    )
 
 
 def render(size: int, *, rounded: bool, mark_scale: float, opaque: bool = False) -> Image.Image:
@@ -139,7 +144,10 @@ def main() -> None:
         img = render(size, rounded=rounded, mark_scale=scale, opaque=opaque)
         path = OUT_DIR / name
         img.save(path, "PNG", optimize=True)
-        print(f"{path.relative_to(ROOT)}  {img.size[0]}x{img.size[1]}  {img.mode}  {path.stat().st_size} B")
+        print(
+            f"{path.relative_to(ROOT)}  {img.size[0]}x{img.size[1]}  {img.mode}  "
+            f"{path.stat().st_size} B"
+        )
 
 
 if __name__ == "__main__":

@@ -89,9 +89,16 @@ def create_active_user(app, *, n=1, role="worker", password=PASSWORD, email=None
     with app.app_context():
         db = connect(app.config["DATABASE"])
         user_id = make_user(
-            db, role=role, surname="Иванова", name="Мария", patronymic="Петровна",
-            phone=phone or f"+7912{n:07d}", email=email or f"user{n}@example.ru",
-            snils=make_snils(n), birth_date=date(1990, 5, 17), password=password,
+            db,
+            role=role,
+            surname="Иванова",
+            name="Мария",
+            patronymic="Петровна",
+            phone=phone or f"+7912{n:07d}",
+            email=email or f"user{n}@example.ru",
+            snils=make_snils(n),
+            birth_date=date(1990, 5, 17),
+            password=password,
         )
         db.close()
     return user_id

@@ -17,6 +17,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         or (test_config or {}).get("INSTANCE_PATH")
         or ROOT / "instance"
     )
+    instance_path.mkdir(mode=0o700, parents=True, exist_ok=True)
     app = Flask(
         __name__,
         static_folder=str(ROOT / "static"),
@@ -36,8 +37,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     if not app.config["SECRET_KEY"]:
         app.config["SECRET_KEY"] = settings.ensure_secret(instance_path, "secret_key").hex()
     data_key = app.config.get("DATA_KEY") or os.environ.get("MEDKAB_DATA_KEY")
-    master = bytes.fromhex(data_key) if data_key else settings.ensure_secret(
-        instance_path, "data_key"
+    master = (
+        bytes.fromhex(data_key) if data_key else settings.ensure_secret(instance_path, "data_key")
     )
     app.config["WTF_CSRF_SSL_STRICT"] = app.config["HTTPS"]
     app.config["WTF_I18N_ENABLED"] = False

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 from flask import current_app
+from flask.cli import with_appcontext
 
 from webapp.auth import sessions, store
 from webapp.db import connect, migrate
@@ -21,12 +22,33 @@ from webapp.validators import (
 
 DEMO = (
     # role, surname, name, patronymic, phone, email, first 9 digits of the СНИЛС
-    ("worker", "Смирнова", "Анна", "Викторовна", "+79000000001", "worker@demo.medkab.local",
-     "112233445"),
-    ("reviewer", "Петров", "Игорь", "Сергеевич", "+79000000002", "reviewer@demo.medkab.local",
-     "223344556"),
-    ("admin", "Кузнецова", "Мария", "Олеговна", "+79000000003", "admin@demo.medkab.local",
-     "334455667"),
+    (
+        "worker",
+        "Смирнова",
+        "Анна",
+        "Викторовна",
+        "+79000000001",
+        "worker@demo.medkab.local",
+        "112233445",
+    ),
+    (
+        "reviewer",
+        "Петров",
+        "Игорь",
+        "Сергеевич",
+        "+79000000002",
+        "reviewer@demo.medkab.local",
+        "223344556",
+    ),
+    (
+        "admin",
+        "Кузнецова",
+        "Мария",
+        "Олеговна",
+        "+79000000003",
+        "admin@demo.medkab.local",
+        "334455667",
+    ),
 )
 
 
@@ -34,22 +56,38 @@ def _db():
     return connect(current_app.config["DATABASE"])
 
 
-def make_user(db, *, role, surname, name, patronymic, phone, email, snils, birth_date,
-              password) -> int:
+def make_user(
+    db, *, role, surname, name, patronymic, phone, email, snils, birth_date, password
+) -> int:
     """Create an active account with a confirmed phone (CLI and demo seed)."""
     with db.atomic():
         user_id = store.create_user(
-            db, current_app.extensions["cipher"], surname=surname, name=name,
-            patronymic=patronymic, birth_date=birth_date, snils=snils, phone=phone, email=email,
-            password_hash=hash_password(current_app.config, password), roles=(role,),
+            db,
+            current_app.extensions["cipher"],
+            surname=surname,
+            name=name,
+            patronymic=patronymic,
+            birth_date=birth_date,
+            snils=snils,
+            phone=phone,
+            email=email,
+            password_hash=hash_password(current_app.config, password),
+            roles=(role,),
             status="active",
         )
-        audit.record(db, "user.create", subject_user_id=user_id, object_type="user",
-                     object_id=user_id, details={"role": role, "via": "cli"})
+        audit.record(
+            db,
+            "user.create",
+            subject_user_id=user_id,
+            object_type="user",
+            object_id=user_id,
+            details={"role": role, "via": "cli"},
+        )
     return user_id
 
 
 @click.command("db-migrate")
+@with_appcontext
 def db_migrate():
     """Apply pending database migrations."""
     db = _db()
@@ -59,6 +97,7 @@ def db_migrate():
 
 
 @click.command("seed-demo")
+@with_appcontext
 def seed_demo():
     """Create demo worker, reviewer and admin, only into an empty database."""
     db = _db()
@@ -69,11 +108,22 @@ def seed_demo():
     for role, surname, name, patronymic, phone, email, first9 in DEMO:
         snils = normalize_snils(f"{first9}{snils_checksum(first9):02d}")
         password = "-".join(secrets.token_hex(3) for _ in range(3)) + "-demo"
-        make_user(db, role=role, surname=surname, name=name, patronymic=patronymic,
-                  phone=phone, email=email, snils=snils, birth_date=date(1985, 4, 12),
-                  password=password)
-        lines.append(f"  {store.ROLE_TITLES[role]:<14} телефон {phone}  СНИЛС {snils}  "
-                     f"email {email}  пароль {password}")
+        make_user(
+            db,
+            role=role,
+            surname=surname,
+            name=name,
+            patronymic=patronymic,
+            phone=phone,
+            email=email,
+            snils=snils,
+            birth_date=date(1985, 4, 12),
+            password=password,
+        )
+        lines.append(
+            f"  {store.ROLE_TITLES[role]:<14} телефон {phone}  СНИЛС {snils}  "
+            f"email {email}  пароль {password}"
+        )
     text = "Демо-учётные записи (вход по телефону, email или СНИЛС):\n" + "\n".join(lines)
     note = Path(current_app.instance_path) / "demo-credentials.txt"
     note.touch(mode=0o600)
@@ -84,6 +134,7 @@ def seed_demo():
 
 
 @click.command("create-user")
+@with_appcontext
 @click.option("--role", type=click.Choice(store.ROLES), default="worker", show_default=True)
 @click.option("--surname", prompt="Фамилия")
 @click.option("--name", prompt="Имя")
@@ -104,23 +155,37 @@ def create_user(role, surname, name, patronymic, birth_date, snils, phone, email
         born = date.fromisoformat(birth_date)
     except ValueError as exc:
         raise click.BadParameter("Дата в виде ГГГГ-ММ-ДД.", param_hint="birth-date") from exc
-    problem = password_problem(password, min_length=current_app.config["PASSWORD_MIN_LENGTH"],
-                               max_length=current_app.config["PASSWORD_MAX_LENGTH"],
-                               personal=[surname, name, email.split("@")[0]])
+    problem = password_problem(
+        password,
+        min_length=current_app.config["PASSWORD_MIN_LENGTH"],
+        max_length=current_app.config["PASSWORD_MAX_LENGTH"],
+        personal=[surname, name, email.split("@")[0]],
+    )
     if problem:
         raise click.BadParameter(problem, param_hint="password")
     db = _db()
     try:
-        user_id = make_user(db, role=role, surname=surname, name=name, patronymic=patronymic,
-                            phone=normalized_phone, email=email.casefold(),
-                            snils=normalize_snils(snils), birth_date=born, password=password)
+        user_id = make_user(
+            db,
+            role=role,
+            surname=surname,
+            name=name,
+            patronymic=patronymic,
+            phone=normalized_phone,
+            email=email.casefold(),
+            snils=normalize_snils(snils),
+            birth_date=born,
+            password=password,
+        )
     except sqlite3.IntegrityError as exc:
-        raise click.ClickException("Пользователь с таким СНИЛС, телефоном или email уже есть.") \
-            from exc
+        raise click.ClickException(
+            "Пользователь с таким СНИЛС, телефоном или email уже есть."
+        ) from exc
     click.echo(f"Создан пользователь #{user_id} ({store.ROLE_TITLES[role]}).")
 
 
 @click.command("backup")
+@with_appcontext
 @click.argument("path", type=click.Path(dir_okay=False, writable=True))
 def backup(path):
     """Copy the database consistently with SQLite's online backup API (safe while serving)."""
@@ -138,6 +203,7 @@ def backup(path):
 
 
 @click.command("purge-sessions")
+@with_appcontext
 def purge_sessions():
     """Delete sessions idle past the timeout."""
     db = _db()

@@ -19,8 +19,7 @@ MESSAGES = {
 def render_error(code: int, detail: str | None = None):
     """The error page for a status code."""
     title, text = MESSAGES.get(code, MESSAGES[500])
-    return render_template("errors/error.html", code=code, title=title,
-                           text=detail or text), code
+    return render_template("errors/error.html", code=code, title=title, text=detail or text), code
 
 
 def init_app(app) -> None:

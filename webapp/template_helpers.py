@@ -5,8 +5,20 @@ from datetime import datetime
 from webapp.clock import now
 from webapp.validators import format_phone, mask_phone
 
-MONTHS = ("января", "февраля", "марта", "апреля", "мая", "июня", "июля", "августа",
-          "сентября", "октября", "ноября", "декабря")
+MONTHS = (
+    "января",
+    "февраля",
+    "марта",
+    "апреля",
+    "мая",
+    "июня",
+    "июля",
+    "августа",
+    "сентября",
+    "октября",
+    "ноября",
+    "декабря",
+)
 
 
 def human_datetime(stamp: str | None) -> str:
@@ -28,14 +40,36 @@ def human_date(stamp: str | None) -> str:
 def device_name(user_agent: str | None) -> str:
     """A short, recognisable device description from a User-Agent."""
     ua = user_agent or ""
-    browser = next((name for key, name in (
-        ("YaBrowser", "Яндекс Браузер"), ("Edg/", "Edge"), ("OPR/", "Opera"),
-        ("Firefox/", "Firefox"), ("Chrome/", "Chrome"), ("Safari/", "Safari"),
-    ) if key in ua), "Браузер")
-    system = next((name for key, name in (
-        ("iPhone", "iPhone"), ("iPad", "iPad"), ("Android", "Android"), ("Windows", "Windows"),
-        ("Mac OS X", "macOS"), ("Linux", "Linux"),
-    ) if key in ua), "")
+    browser = next(
+        (
+            name
+            for key, name in (
+                ("YaBrowser", "Яндекс Браузер"),
+                ("Edg/", "Edge"),
+                ("OPR/", "Opera"),
+                ("Firefox/", "Firefox"),
+                ("Chrome/", "Chrome"),
+                ("Safari/", "Safari"),
+            )
+            if key in ua
+        ),
+        "Браузер",
+    )
+    system = next(
+        (
+            name
+            for key, name in (
+                ("iPhone", "iPhone"),
+                ("iPad", "iPad"),
+                ("Android", "Android"),
+                ("Windows", "Windows"),
+                ("Mac OS X", "macOS"),
+                ("Linux", "Linux"),
+            )
+            if key in ua
+        ),
+        "",
+    )
     if "HeadlessChrome" in ua:
         browser = "Chrome (автоматический)"
     return f"{browser}, {system}" if system else browser

@@ -11,8 +11,9 @@ def user(app):
     return create_active_user(app, n=1, email="maria@example.ru")
 
 
-@pytest.mark.parametrize("login", ["+79120000001", "8 912 000-00-01", "maria@example.ru",
-                                   "MARIA@example.ru", "SNILS"])
+@pytest.mark.parametrize(
+    "login", ["+79120000001", "8 912 000-00-01", "maria@example.ru", "MARIA@example.ru", "SNILS"]
+)
 def test_login_by_phone_email_or_snils(client, auth, user, login):
     response = auth.login(login=make_snils(1) if login == "SNILS" else login)
     assert response.status_code == 303 and response.headers["Location"] == "/"
@@ -51,9 +52,12 @@ def test_unknown_user_wrong_password_and_locked_look_identical(app, client, auth
 def test_password_failures_delay_then_lockout_notice(client, auth, user, db, outbox):
     for _ in range(5):
         auth.login(password="неверный пароль номер раз")
-    assert db.execute(
-        "select count from factor_failures where user_id = ? and factor = 'password'", [user]
-    ).fetchone()[0] == 5
+    assert (
+        db.execute(
+            "select count from factor_failures where user_id = ? and factor = 'password'", [user]
+        ).fetchone()[0]
+        == 5
+    )
     notices = [m for m in outbox("maria@example.ru") if "приостановлен" in m["subject"]]
     assert len(notices) == 1
     assert outbox("+79120000001")  # critical: SMS as well
@@ -75,7 +79,8 @@ def test_hundredth_failure_disables_password_sign_in(app, client, auth, user, db
 
     db.execute(
         "insert into factor_failures (user_id, factor, count, last_failure_at) "
-        "values (?, 'password', 99, '2000-01-01T00:00:00+00:00')", [user]
+        "values (?, 'password', 99, '2000-01-01T00:00:00+00:00')",
+        [user],
     )
     auth.login(password="неверный пароль номер раз")
     from datetime import UTC, datetime, timedelta
@@ -101,8 +106,10 @@ def test_next_parameter_only_follows_local_paths(client, user):
     page = client.get("/login?next=/profile").get_data(as_text=True)
     from tests.conftest import csrf_from
 
-    ok = client.post("/login?next=/profile", data={
-        "login": "+79120000001", "password": PASSWORD, "csrf_token": csrf_from(page)})
+    ok = client.post(
+        "/login?next=/profile",
+        data={"login": "+79120000001", "password": PASSWORD, "csrf_token": csrf_from(page)},
+    )
     assert ok.headers["Location"] == "/profile"
 
 
@@ -111,8 +118,11 @@ def test_next_parameter_refuses_other_sites(client, user, target):
     from tests.conftest import csrf_from
 
     page = client.get("/login").get_data(as_text=True)
-    response = client.post("/login", query_string={"next": target}, data={
-        "login": "+79120000001", "password": PASSWORD, "csrf_token": csrf_from(page)})
+    response = client.post(
+        "/login",
+        query_string={"next": target},
+        data={"login": "+79120000001", "password": PASSWORD, "csrf_token": csrf_from(page)},
+    )
     assert response.headers["Location"] == "/"
 
 
@@ -153,8 +163,9 @@ def test_login_rehashes_weaker_password_hashes(app, client, auth, user, db):
 def test_htmx_login_gets_hx_redirect(client, user):
     from tests.conftest import HTMX
 
-    response = post_form(client, "/login", {"login": "+79120000001", "password": PASSWORD},
-                         headers=HTMX)
+    response = post_form(
+        client, "/login", {"login": "+79120000001", "password": PASSWORD}, headers=HTMX
+    )
     assert response.status_code == 204
     assert response.headers["HX-Redirect"] == "/"
     assert "HX-Request" in response.headers["Vary"]

@@ -29,8 +29,17 @@ def count(db, table):
 
 def test_register_page_has_all_fields(client):
     html = client.get("/register").get_data(as_text=True)
-    for name in ("surname", "name", "patronymic", "birth_date", "snils", "phone", "email",
-                 "password", "consent"):
+    for name in (
+        "surname",
+        "name",
+        "patronymic",
+        "birth_date",
+        "snils",
+        "phone",
+        "email",
+        "password",
+        "consent",
+    ):
         assert f'name="{name}"' in html
     assert 'lang="ru"' in html
 

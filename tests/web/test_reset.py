@@ -77,8 +77,11 @@ def test_new_password_rules_apply(client, user, outbox):
     post_form(client, "/reset/code", {"code": code_from(outbox("+79120000001")[0]["body"])})
     mismatch = post_form(client, "/reset/password", {"password": NEW, "confirm": NEW + "!"})
     assert "Пароли не совпадают" in mismatch.get_data(as_text=True)
-    personal = post_form(client, "/reset/password", {"password": "мария всегда права тут",
-                                                     "confirm": "мария всегда права тут"})
+    personal = post_form(
+        client,
+        "/reset/password",
+        {"password": "мария всегда права тут", "confirm": "мария всегда права тут"},
+    )
     assert "имя, фамилию" in personal.get_data(as_text=True)
 
 

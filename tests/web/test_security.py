@@ -8,8 +8,13 @@ from tests.conftest import HTMX, create_active_user, csrf_from
 def test_security_headers_on_every_page(client):
     response = client.get("/login")
     csp = response.headers["Content-Security-Policy"]
-    for part in ("default-src 'self'", "object-src 'none'", "base-uri 'none'",
-                 "frame-ancestors 'none'", "'nonce-"):
+    for part in (
+        "default-src 'self'",
+        "object-src 'none'",
+        "base-uri 'none'",
+        "frame-ancestors 'none'",
+        "'nonce-",
+    ):
         assert part in csp
     assert response.headers["X-Content-Type-Options"] == "nosniff"
     assert response.headers["Referrer-Policy"] == "same-origin"
@@ -46,8 +51,9 @@ def test_error_pages_are_in_russian_in_the_layout(client, code):
 
 
 def test_body_over_the_limit_is_refused_with_413(client):
-    response = client.post("/login", data="x" * (2 * 1024 * 1024),
-                           content_type="application/x-www-form-urlencoded")
+    response = client.post(
+        "/login", data="x" * (2 * 1024 * 1024), content_type="application/x-www-form-urlencoded"
+    )
     assert response.status_code == 413
     assert "Слишком большой запрос" in response.get_data(as_text=True)
 
@@ -62,10 +68,15 @@ def test_413_is_answered_from_the_header_without_reading_the_body(app):
         readline = read
 
     environ = {
-        "REQUEST_METHOD": "POST", "PATH_INFO": "/login", "SERVER_NAME": "localhost",
-        "SERVER_PORT": "80", "wsgi.url_scheme": "http", "wsgi.input": Exploding(),
+        "REQUEST_METHOD": "POST",
+        "PATH_INFO": "/login",
+        "SERVER_NAME": "localhost",
+        "SERVER_PORT": "80",
+        "wsgi.url_scheme": "http",
+        "wsgi.input": Exploding(),
         "CONTENT_TYPE": "application/x-www-form-urlencoded",
-        "CONTENT_LENGTH": str(100 * 1024 * 1024), "wsgi.errors": None,
+        "CONTENT_LENGTH": str(100 * 1024 * 1024),
+        "wsgi.errors": None,
     }
     statuses = []
     body = b"".join(app.wsgi_app(environ, lambda status, headers: statuses.append(status)))
@@ -91,14 +102,22 @@ def test_htmx_post_needs_the_csrf_header(app, client, auth):
     refused = client.post("/profile/sessions/revoke-others", headers=HTMX)
     assert refused.status_code == 400
     token = csrf_from(html)
-    accepted = client.post("/profile/sessions/revoke-others",
-                           headers={**HTMX, "X-CSRFToken": token})
+    accepted = client.post(
+        "/profile/sessions/revoke-others", headers={**HTMX, "X-CSRFToken": token}
+    )
     assert accepted.status_code == 200
 
 
 def test_personal_pages_need_sign_in(client):
-    for url in ("/", "/documents", "/applications", "/profile", "/profile/sessions",
-                "/profile/history", "/admin/audit"):
+    for url in (
+        "/",
+        "/documents",
+        "/applications",
+        "/profile",
+        "/profile/sessions",
+        "/profile/history",
+        "/admin/audit",
+    ):
         response = client.get(url)
         assert response.status_code == 302 and response.headers["Location"].startswith("/login")
 
@@ -108,12 +127,19 @@ def test_ip_throttle_on_login(tmp_path):
     from webapp import create_app
     from webapp.db import connect, migrate
 
-    app = create_app({**settings_for(tmp_path), "RATELIMIT_ENABLED": True,
-                      "RATELIMIT_LOGIN": "3/minute", "WTF_CSRF_ENABLED": False})
+    app = create_app(
+        {
+            **settings_for(tmp_path),
+            "RATELIMIT_ENABLED": True,
+            "RATELIMIT_LOGIN": "3/minute",
+            "WTF_CSRF_ENABLED": False,
+        }
+    )
     migrate(connect(app.config["DATABASE"]))
     client = app.test_client()
-    codes = [client.post("/login", data={"login": "a", "password": "b"}).status_code
-             for _ in range(4)]
+    codes = [
+        client.post("/login", data={"login": "a", "password": "b"}).status_code for _ in range(4)
+    ]
     assert codes == [422, 422, 422, 429]
     assert client.get("/login").status_code == 200  # GET is not throttled
 

@@ -24,15 +24,17 @@ def two_devices(app, auth, user):
 
 
 def session_ids(db, user_id):
-    return [r[0] for r in db.execute("select id from sessions where user_id = ? order by id",
-                                     [user_id])]
+    return [
+        r[0] for r in db.execute("select id from sessions where user_id = ? order by id", [user_id])
+    ]
 
 
 def test_cookie_holds_only_an_opaque_id(client, auth, user, db):
     auth.login()
     token = client.get_cookie("medkab_session").value
-    assert db.execute("select count(*) from sessions where token_hash = ?", [token]).fetchone()[
-        0] == 0  # only a digest is stored
+    assert (
+        db.execute("select count(*) from sessions where token_hash = ?", [token]).fetchone()[0] == 0
+    )  # only a digest is stored
     assert "." not in token  # not a signed data blob
 
 
@@ -46,11 +48,12 @@ def test_sessions_page_lists_devices_and_marks_this_one(client, two_devices, db,
 def test_revoking_another_session_stops_it_on_next_request(client, two_devices, db, user):
     other_id, mine = session_ids(db, user)
     html = client.get("/profile/sessions").get_data(as_text=True)
-    response = client.post(f"/profile/sessions/{other_id}/revoke",
-                           data={"csrf_token": csrf_from(html)}, headers=HTMX)
+    response = client.post(
+        f"/profile/sessions/{other_id}/revoke", data={"csrf_token": csrf_from(html)}, headers=HTMX
+    )
     assert response.status_code == 200
     fragment = response.get_data(as_text=True)
-    assert fragment.lstrip().startswith("<div id=\"sessions\"")  # a partial, not a page
+    assert fragment.lstrip().startswith('<div id="sessions"')  # a partial, not a page
     assert 'hx-swap-oob="true"' in fragment and "Сессия завершена" in fragment
     assert session_ids(db, user) == [mine]
     assert two_devices.get("/").status_code == 302
@@ -59,8 +62,9 @@ def test_revoking_another_session_stops_it_on_next_request(client, two_devices, 
 def test_revoke_as_plain_form_redirects(client, two_devices, db, user):
     other_id, _ = session_ids(db, user)
     html = client.get("/profile/sessions").get_data(as_text=True)
-    response = client.post(f"/profile/sessions/{other_id}/revoke",
-                           data={"csrf_token": csrf_from(html)})
+    response = client.post(
+        f"/profile/sessions/{other_id}/revoke", data={"csrf_token": csrf_from(html)}
+    )
     assert response.status_code == 303
     assert "Сессия завершена" in client.get("/profile/sessions").get_data(as_text=True)
 

@@ -38,8 +38,9 @@ def _sessions_page():
     rows = sessions.list_for_user(db, current_user.id)
     partial = htmx.wants_partial()
     template = "account/_sessions.html" if partial else "account/sessions.html"
-    return render_template(template, sessions=rows, partial=partial,
-                           current_id=sessions.current_session_id())
+    return render_template(
+        template, sessions=rows, partial=partial, current_id=sessions.current_session_id()
+    )
 
 
 @bp.get("/sessions")
@@ -85,6 +86,3 @@ def history():
     """«История входов»: the last 50 sign-in events."""
     events = audit.login_history(get_db(), current_user.id)
     return render_template("account/history.html", events=events, event_titles=EVENT_TITLES)
-
-
-

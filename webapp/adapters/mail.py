@@ -26,8 +26,9 @@ def send_mail(to: str, subject: str, body: str) -> None:
     message["Subject"] = subject
     message.set_content(body)
     try:
-        with smtplib.SMTP(config["SMTP_HOST"], config["SMTP_PORT"],
-                          timeout=config["SMTP_TIMEOUT"]) as smtp:
+        with smtplib.SMTP(
+            config["SMTP_HOST"], config["SMTP_PORT"], timeout=config["SMTP_TIMEOUT"]
+        ) as smtp:
             if config["SMTP_STARTTLS"]:
                 smtp.starttls()
             if config["SMTP_USERNAME"]:

@@ -34,11 +34,13 @@ def audit_log():
         "date_from": _date(request.args.get("from")),
         "date_to": _date(request.args.get("to")),
     }
-    rows = audit.search(get_db(), **filters, before_id=_int(request.args.get("before")),
-                        limit=limit + 1)
+    rows = audit.search(
+        get_db(), **filters, before_id=_int(request.args.get("before")), limit=limit + 1
+    )
     more = len(rows) > limit
     rows = rows[:limit]
     args = {k: v for k, v in request.args.items() if k != "before" and v}
     template = "admin/_audit_rows.html" if htmx.wants_partial() else "admin/audit.html"
-    return render_template(template, rows=rows, more=more, args=args,
-                           next_before=rows[-1]["id"] if rows else None)
+    return render_template(
+        template, rows=rows, more=more, args=args, next_before=rows[-1]["id"] if rows else None
+    )

@@ -48,9 +48,9 @@ def send_refusal(db, config, *, phone: str, ip: str | None) -> str | None:
             [value, since],
         ).fetchone()[0]
 
-    last = db.execute(
-        "select max(created_at) from sms_codes where phone = ?", [phone]
-    ).fetchone()[0]
+    last = db.execute("select max(created_at) from sms_codes where phone = ?", [phone]).fetchone()[
+        0
+    ]
     if last:
         waited = (moment - datetime.fromisoformat(last)).total_seconds()
         if waited < config["SMS_MIN_INTERVAL_SECONDS"]:
@@ -89,8 +89,9 @@ def store_code(db, cipher, config, *, purpose: str, phone: str, user_id, ip) -> 
                 "code_hash": cipher.code_hash(purpose, phone, code),
                 "ip": ip,
                 "created_at": moment.isoformat(timespec="seconds"),
-                "expires_at": (moment + timedelta(seconds=config["SMS_CODE_TTL_SECONDS"]))
-                .isoformat(timespec="seconds"),
+                "expires_at": (
+                    moment + timedelta(seconds=config["SMS_CODE_TTL_SECONDS"])
+                ).isoformat(timespec="seconds"),
             }
         )
     return code
@@ -112,8 +113,11 @@ def check_code(db, cipher, config, *, purpose: str, phone: str, code: str) -> Ve
     if row["attempts"] >= config["SMS_CODE_MAX_ATTEMPTS"]:
         return Verdict(False, "Код введён неверно слишком много раз. Запросите новый.")
     expected = row["code_hash"]
-    if not (len(code) == 6 and code.isdigit()
-            and hmac.compare_digest(expected, cipher.code_hash(purpose, phone, code))):
+    if not (
+        len(code) == 6
+        and code.isdigit()
+        and hmac.compare_digest(expected, cipher.code_hash(purpose, phone, code))
+    ):
         db.execute("update sms_codes set attempts = attempts + 1 where id = ?", [row["id"]])
         left = config["SMS_CODE_MAX_ATTEMPTS"] - row["attempts"] - 1
         if left <= 0:

@@ -42,7 +42,9 @@ def state(db, config, user_id: int, factor: str) -> FactorState:
     if count >= config["FAILURE_DISABLE_AT"]:
         return FactorState(count, 0, True)
     delay = delay_after(
-        count, delay_from=config["FAILURE_DELAY_FROM"], max_seconds=config["FAILURE_DELAY_MAX_SECONDS"]
+        count,
+        delay_from=config["FAILURE_DELAY_FROM"],
+        max_seconds=config["FAILURE_DELAY_MAX_SECONDS"],
     )
     ready_at = datetime.fromisoformat(row["last_failure_at"]) + timedelta(seconds=delay)
     wait = max(0, int((ready_at - now()).total_seconds() + 0.999))
@@ -64,9 +66,7 @@ def record_failure(db, user_id: int, factor: str) -> int:
 
 def reset(db, user_id: int, factor: str) -> None:
     """A success ends the run of failures for this factor only."""
-    db.execute(
-        "delete from factor_failures where user_id = ? and factor = ?", [user_id, factor]
-    )
+    db.execute("delete from factor_failures where user_id = ? and factor = ?", [user_id, factor])
 
 
 def mark_notified(db, user_id: int, factor: str) -> bool:

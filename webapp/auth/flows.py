@@ -24,13 +24,25 @@ def send_code(db, *, purpose: str, phone: str, user_id) -> str | None:
     config = current_app.config
     refusal = codes.send_refusal(db, config, phone=phone, ip=request.remote_addr)
     if refusal:
-        audit.record(db, "sms.refused", subject_user_id=user_id, result="refused",
-                     details={"purpose": purpose, "reason": refusal})
+        audit.record(
+            db,
+            "sms.refused",
+            subject_user_id=user_id,
+            result="refused",
+            details={"purpose": purpose, "reason": refusal},
+        )
         return refusal
     try:
         with db.atomic():
-            code = codes.store_code(db, cipher(), config, purpose=purpose, phone=phone,
-                                    user_id=user_id, ip=request.remote_addr)
+            code = codes.store_code(
+                db,
+                cipher(),
+                config,
+                purpose=purpose,
+                phone=phone,
+                user_id=user_id,
+                ip=request.remote_addr,
+            )
             send_sms(phone, codes.sms_text(purpose, code, config["SITE_DOMAIN"]))
     except SmsError:
         current_app.logger.exception("SMS gateway failed")
@@ -45,8 +57,13 @@ def check_code(db, *, purpose: str, phone: str, code: str, user_id) -> codes.Ver
     if user_id is not None:
         factor = failures.state(db, config, user_id, "sms")
         if factor.blocked:
-            audit.record(db, "sms.blocked", subject_user_id=user_id, result="refused",
-                         details={"purpose": purpose})
+            audit.record(
+                db,
+                "sms.blocked",
+                subject_user_id=user_id,
+                result="refused",
+                details={"purpose": purpose},
+            )
             return codes.Verdict(False, "Слишком много неверных кодов. Попробуйте позже.")
     verdict = codes.check_code(db, cipher(), config, purpose=purpose, phone=phone, code=code)
     if user_id is not None:
@@ -54,8 +71,13 @@ def check_code(db, *, purpose: str, phone: str, code: str, user_id) -> codes.Ver
             failures.reset(db, user_id, "sms")
         elif verdict.counted:
             failures.record_failure(db, user_id, "sms")
-    audit.record(db, "sms.check", subject_user_id=user_id,
-                 result="ok" if verdict.ok else "failure", details={"purpose": purpose})
+    audit.record(
+        db,
+        "sms.check",
+        subject_user_id=user_id,
+        result="ok" if verdict.ok else "failure",
+        details={"purpose": purpose},
+    )
     return verdict
 
 
@@ -66,8 +88,9 @@ def sign_in(db, user_id: int, *, level: str) -> None:
     rotate_session()
     session["auth_level"] = level
     session["auth_at"] = now_iso()
-    audit.record(db, "login.success", actor_id=user_id, subject_user_id=user_id,
-                 details={"level": level})
+    audit.record(
+        db, "login.success", actor_id=user_id, subject_user_id=user_id, details={"level": level}
+    )
 
 
 def safe_next(target: str | None, default: str) -> str:

@@ -40,24 +40,40 @@ def _check_password(form, field, personal):
 class RegistrationForm(Form):
     """A worker's sign-up form."""
 
-    surname = StringField("Фамилия", filters=[strip],
-                          validators=[DataRequired(REQUIRED), Length(max=60), no_control_chars,
-                                      _name_check])
-    name = StringField("Имя", filters=[strip],
-                       validators=[DataRequired(REQUIRED), Length(max=60), no_control_chars,
-                                   _name_check])
-    patronymic = StringField("Отчество", filters=[strip],
-                             description="Если есть",
-                             validators=[Optional(), Length(max=60), no_control_chars,
-                                         _name_check])
+    surname = StringField(
+        "Фамилия",
+        filters=[strip],
+        validators=[DataRequired(REQUIRED), Length(max=60), no_control_chars, _name_check],
+    )
+    name = StringField(
+        "Имя",
+        filters=[strip],
+        validators=[DataRequired(REQUIRED), Length(max=60), no_control_chars, _name_check],
+    )
+    patronymic = StringField(
+        "Отчество",
+        filters=[strip],
+        description="Если есть",
+        validators=[Optional(), Length(max=60), no_control_chars, _name_check],
+    )
     birth_date = DateInput("Дата рождения", validators=[InputRequired(REQUIRED)])
-    snils = StringField("СНИЛС", filters=[strip], description="11 цифр, например 112-233-445 95",
-                        validators=[DataRequired(REQUIRED), Length(max=20)])
-    phone = TelField("Мобильный телефон", filters=[strip],
-                     description="Пришлём код в SMS", validators=[DataRequired(REQUIRED),
-                                                                  Length(max=32)])
-    email = EmailField("Электронная почта", filters=[strip],
-                       validators=[DataRequired(REQUIRED), Length(max=254), no_control_chars])
+    snils = StringField(
+        "СНИЛС",
+        filters=[strip],
+        description="11 цифр, например 112-233-445 95",
+        validators=[DataRequired(REQUIRED), Length(max=20)],
+    )
+    phone = TelField(
+        "Мобильный телефон",
+        filters=[strip],
+        description="Пришлём код в SMS",
+        validators=[DataRequired(REQUIRED), Length(max=32)],
+    )
+    email = EmailField(
+        "Электронная почта",
+        filters=[strip],
+        validators=[DataRequired(REQUIRED), Length(max=254), no_control_chars],
+    )
     password = PasswordField("Пароль", validators=[DataRequired(REQUIRED)])
     consent = BooleanField(
         "Я даю согласие на обработку персональных данных",
@@ -93,24 +109,33 @@ class RegistrationForm(Form):
 
     def validate_password(self, field):
         phone = self.phone.data or ""
-        personal = [self.surname.data, self.name.data, self.patronymic.data,
-                    (self.email.data or "").split("@")[0], phone[-10:]]
+        personal = [
+            self.surname.data,
+            self.name.data,
+            self.patronymic.data,
+            (self.email.data or "").split("@")[0],
+            phone[-10:],
+        ]
         _check_password(self, field, personal)
 
 
 class LoginForm(Form):
     """Password sign-in with phone, email or СНИЛС."""
 
-    login = StringField("Телефон, email или СНИЛС", filters=[strip],
-                        validators=[DataRequired(REQUIRED), Length(max=254)])
+    login = StringField(
+        "Телефон, email или СНИЛС",
+        filters=[strip],
+        validators=[DataRequired(REQUIRED), Length(max=254)],
+    )
     password = PasswordField("Пароль", validators=[DataRequired(REQUIRED), Length(max=1024)])
 
 
 class CodeForm(Form):
     """A six-digit code from an SMS."""
 
-    code = StringField("Код из SMS", filters=[strip],
-                       validators=[DataRequired(REQUIRED), Length(max=12)])
+    code = StringField(
+        "Код из SMS", filters=[strip], validators=[DataRequired(REQUIRED), Length(max=12)]
+    )
 
     def validate_code(self, field):
         digits = (field.data or "").replace(" ", "")
@@ -122,9 +147,12 @@ class CodeForm(Form):
 class ResetRequestForm(Form):
     """Where to send the reset code or link."""
 
-    login = StringField("Телефон или email", filters=[strip],
-                        description="Код придёт в SMS, ссылка — на почту",
-                        validators=[DataRequired(REQUIRED), Length(max=254), no_control_chars])
+    login = StringField(
+        "Телефон или email",
+        filters=[strip],
+        description="Код придёт в SMS, ссылка — на почту",
+        validators=[DataRequired(REQUIRED), Length(max=254), no_control_chars],
+    )
 
 
 class NewPasswordForm(Form):

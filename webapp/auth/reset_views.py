@@ -2,7 +2,16 @@
 
 import hashlib
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
 from webapp import htmx
@@ -53,7 +62,8 @@ def start():
     form = ResetRequestForm()
     if not form.validate_on_submit():
         return render_template("reset/start.html", form=form), (
-            422 if request.method == "POST" else 200)
+            422 if request.method == "POST" else 200
+        )
     db = get_db()
     value = form.login.data
     if "@" in value:
@@ -64,13 +74,18 @@ def start():
         row = store.find_by_login(db, cipher(), value, current_app.config["SMS_ALLOWED_REGIONS"])
         if row and row["status"] == "active":
             _send_link(row)
-        audit.record(db, "password.reset_request", subject_user_id=row["id"] if row else None,
-                     details={"channel": "email"})
+        audit.record(
+            db,
+            "password.reset_request",
+            subject_user_id=row["id"] if row else None,
+            details={"channel": "email"},
+        )
         return render_template("reset/link_sent.html", email=value.casefold())
     phone = normalize_phone(value, current_app.config["SMS_ALLOWED_REGIONS"])
     if phone is None:
         form.login.errors.append(
-            "Введите российский мобильный номер (+7 и 10 цифр) или адрес почты.")
+            "Введите российский мобильный номер (+7 и 10 цифр) или адрес почты."
+        )
         return render_template("reset/start.html", form=form), 422
     row = store.find_by_login(db, cipher(), phone, current_app.config["SMS_ALLOWED_REGIONS"])
     user_id = row["id"] if row and row["status"] == "active" else None
@@ -78,8 +93,7 @@ def start():
         refusal = send_code(db, purpose="reset", phone=phone, user_id=user_id)
         if refusal:
             flash(refusal, "error")
-    audit.record(db, "password.reset_request", subject_user_id=user_id,
-                 details={"channel": "sms"})
+    audit.record(db, "password.reset_request", subject_user_id=user_id, details={"channel": "sms"})
     session["reset"] = {"phone": phone, "user_id": user_id}
     return htmx.redirect_to(url_for("reset.code"))
 
@@ -88,10 +102,13 @@ def _send_link(row) -> None:
     token = _serializer().dumps({"u": row["id"], "f": _fingerprint(row["password_hash"])})
     link = url_for("reset.link", token=token, _external=True)
     try:
-        send_mail(row["email"], "Восстановление доступа",
-                  f"Чтобы задать новый пароль, откройте ссылку (действует 1 час):\n{link}\n\n"
-                  "Если вы не запрашивали восстановление, ничего не делайте — пароль "
-                  "останется прежним.")
+        send_mail(
+            row["email"],
+            "Восстановление доступа",
+            f"Чтобы задать новый пароль, откройте ссылку (действует 1 час):\n{link}\n\n"
+            "Если вы не запрашивали восстановление, ничего не делайте — пароль "
+            "останется прежним.",
+        )
     except MailError:
         current_app.logger.exception("reset email failed")
 
@@ -105,10 +122,12 @@ def code():
     form = CodeForm()
     if not form.validate_on_submit():
         return render_template("reset/code.html", form=form, phone=pending["phone"]), (
-            422 if request.method == "POST" else 200)
+            422 if request.method == "POST" else 200
+        )
     db = get_db()
-    verdict = check_code(db, purpose="reset", phone=pending["phone"], code=form.code.data,
-                         user_id=pending["user_id"])
+    verdict = check_code(
+        db, purpose="reset", phone=pending["phone"], code=form.code.data, user_id=pending["user_id"]
+    )
     if not verdict.ok or pending["user_id"] is None:
         form.code.errors.append(verdict.message or "Код устарел. Запросите новый.")
         return render_template("reset/code.html", form=form, phone=pending["phone"]), 422
@@ -123,8 +142,9 @@ def resend():
     if not pending or "phone" not in pending:
         return redirect(url_for("reset.start"))
     if pending["user_id"]:
-        refusal = send_code(get_db(), purpose="reset", phone=pending["phone"],
-                            user_id=pending["user_id"])
+        refusal = send_code(
+            get_db(), purpose="reset", phone=pending["phone"], user_id=pending["user_id"]
+        )
         if refusal:
             flash(refusal, "error")
             return htmx.redirect_to(url_for("reset.code"))
@@ -161,21 +181,31 @@ def password():
         return redirect(url_for("reset.start"))
     db = get_db()
     row = store.get_row(db, pending["user_id"])
-    personal = [row["surname"], row["name"], row["patronymic"], row["email"].split("@")[0],
-                row["phone"][-10:]]
+    personal = [
+        row["surname"],
+        row["name"],
+        row["patronymic"],
+        row["email"].split("@")[0],
+        row["phone"][-10:],
+    ]
     form = NewPasswordForm(personal=personal)
     if not form.validate_on_submit():
         return render_template("reset/password.html", form=form), (
-            422 if request.method == "POST" else 200)
+            422 if request.method == "POST" else 200
+        )
     with db.atomic():
-        store.set_password_hash(db, row["id"], hash_password(current_app.config,
-                                                            form.password.data))
+        store.set_password_hash(
+            db, row["id"], hash_password(current_app.config, form.password.data)
+        )
         failures.reset(db, row["id"], "password")
         db.execute("delete from sessions where user_id = ?", [row["id"]])
         audit.record(db, "password.reset", subject_user_id=row["id"])
     session.pop("reset")
-    notify_owner(row, "Пароль изменён",
-                 "Пароль к вашему Кабинету медработника изменён, все сеансы завершены.",
-                 sms=True)
+    notify_owner(
+        row,
+        "Пароль изменён",
+        "Пароль к вашему Кабинету медработника изменён, все сеансы завершены.",
+        sms=True,
+    )
     flash("Пароль изменён. Войдите с новым паролем.", "success")
     return htmx.redirect_to(url_for("auth.login"))

@@ -5,7 +5,7 @@ import json
 import secrets
 from datetime import datetime, timedelta
 
-from flask import current_app, g, request
+from flask import g, request
 from flask.sessions import SessionInterface, SessionMixin
 from werkzeug.datastructures import CallbackDict
 
@@ -79,8 +79,10 @@ class ServerSessionInterface(SessionInterface):
         moment = now()
         idle = timedelta(seconds=app.config["SESSION_IDLE_SECONDS"])
         absolute = timedelta(seconds=app.config["SESSION_ABSOLUTE_SECONDS"])
-        if (moment - datetime.fromisoformat(row["last_seen_at"]) > idle
-                or moment - datetime.fromisoformat(row["created_at"]) > absolute):
+        if (
+            moment - datetime.fromisoformat(row["last_seen_at"]) > idle
+            or moment - datetime.fromisoformat(row["created_at"]) > absolute
+        ):
             db.execute("delete from sessions where id = ?", [row["id"]])
             return None
         return row
@@ -96,8 +98,7 @@ class ServerSessionInterface(SessionInterface):
             return
         if not session.token and not session:
             if getattr(g, "session_expired", False):
-                response.delete_cookie(name, path="/", secure=secure, httponly=True,
-                                       samesite="Lax")
+                response.delete_cookie(name, path="/", secure=secure, httponly=True, samesite="Lax")
             return
         moment = now()
         stamp = moment.isoformat(timespec="seconds")
@@ -126,13 +127,22 @@ class ServerSessionInterface(SessionInterface):
             self._set_cookie(app, response, token)
             return
         last_seen = session.row.get("last_seen_at", "")
-        stale = (moment - datetime.fromisoformat(last_seen)).total_seconds() >= app.config["SESSION_TOUCH_SECONDS"]
+        stale = (moment - datetime.fromisoformat(last_seen)).total_seconds() >= app.config[
+            "SESSION_TOUCH_SECONDS"
+        ]
         if session.modified:
             db.execute(
                 "update sessions set data = ?, user_id = ?, auth_level = ?, auth_at = ?, "
                 "last_seen_at = ?, ip = ? where token_hash = ?",
-                [json.dumps(dict(session)), user_id, session.get("auth_level"),
-                 session.get("auth_at"), stamp, request.remote_addr, _hash(session.token)],
+                [
+                    json.dumps(dict(session)),
+                    user_id,
+                    session.get("auth_level"),
+                    session.get("auth_at"),
+                    stamp,
+                    request.remote_addr,
+                    _hash(session.token),
+                ],
             )
         elif stale:
             db.execute(
@@ -172,9 +182,7 @@ def list_for_user(db, user_id: int) -> list[dict]:
 
 def revoke(db, user_id: int, session_id: int) -> bool:
     """End one of the user's sessions; False when it is not theirs or already gone."""
-    cursor = db.execute(
-        "delete from sessions where id = ? and user_id = ?", [session_id, user_id]
-    )
+    cursor = db.execute("delete from sessions where id = ? and user_id = ?", [session_id, user_id])
     return cursor.rowcount == 1
 
 

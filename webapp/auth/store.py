@@ -120,27 +120,44 @@ def is_stale_pending(row: dict, max_age_seconds: int) -> bool:
     return row["status"] == "pending" and now() - created > timedelta(seconds=max_age_seconds)
 
 
-def create_user(db, cipher, *, surname, name, patronymic, birth_date, snils, phone, email,
-                password_hash, roles=("worker",), status="pending") -> int:
+def create_user(
+    db,
+    cipher,
+    *,
+    surname,
+    name,
+    patronymic,
+    birth_date,
+    snils,
+    phone,
+    email,
+    password_hash,
+    roles=("worker",),
+    status="pending",
+) -> int:
     """Insert an account with its roles; the caller wraps it in db.atomic()."""
     stamp = now_iso()
-    user_id = db["users"].insert(
-        {
-            "surname": surname,
-            "name": name,
-            "patronymic": patronymic or None,
-            "birth_date": birth_date.isoformat(),
-            "snils_enc": cipher.encrypt("snils", snils),
-            "snils_bidx": cipher.blind_index("snils", snils),
-            "phone": phone,
-            "email": email.casefold(),
-            "password_hash": password_hash,
-            "status": status,
-            "phone_confirmed_at": stamp if status == "active" else None,
-            "created_at": stamp,
-            "updated_at": stamp,
-        }
-    ).last_pk
+    user_id = (
+        db["users"]
+        .insert(
+            {
+                "surname": surname,
+                "name": name,
+                "patronymic": patronymic or None,
+                "birth_date": birth_date.isoformat(),
+                "snils_enc": cipher.encrypt("snils", snils),
+                "snils_bidx": cipher.blind_index("snils", snils),
+                "phone": phone,
+                "email": email.casefold(),
+                "password_hash": password_hash,
+                "status": status,
+                "phone_confirmed_at": stamp if status == "active" else None,
+                "created_at": stamp,
+                "updated_at": stamp,
+            }
+        )
+        .last_pk
+    )
     db["user_roles"].insert_all([{"user_id": user_id, "role": role} for role in roles])
     return user_id
 

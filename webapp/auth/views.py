@@ -76,10 +76,13 @@ def register():
         status = 422 if request.method == "POST" else 200
         return render_template("auth/register.html", form=form), status
     db = get_db()
-    data = {k: form[k].data for k in
-            ("surname", "name", "patronymic", "birth_date", "snils", "phone", "email")}
-    existing = store.conflicts(db, cipher(), snils=data["snils"], phone=data["phone"],
-                               email=data["email"])
+    data = {
+        k: form[k].data
+        for k in ("surname", "name", "patronymic", "birth_date", "snils", "phone", "email")
+    }
+    existing = store.conflicts(
+        db, cipher(), snils=data["snils"], phone=data["phone"], email=data["email"]
+    )
     window = current_app.config["PENDING_REGISTRATION_SECONDS"]
     stale = [row for row in existing if store.is_stale_pending(row, window)]
     existing = [row for row in existing if row not in stale]
@@ -90,13 +93,22 @@ def register():
             for row in stale:
                 store.delete_pending(db, row["id"])
             user_id = store.create_user(
-                db, cipher(), **data, password_hash=hash_password(current_app.config,
-                                                                   form.password.data)
+                db,
+                cipher(),
+                **data,
+                password_hash=hash_password(current_app.config, form.password.data),
             )
-            store.record_consent(db, user_id, current_app.config["CONSENT_VERSION"],
-                                 request.remote_addr)
-            audit.record(db, "register", actor_id=user_id, subject_user_id=user_id,
-                         object_type="user", object_id=user_id)
+            store.record_consent(
+                db, user_id, current_app.config["CONSENT_VERSION"], request.remote_addr
+            )
+            audit.record(
+                db,
+                "register",
+                actor_id=user_id,
+                subject_user_id=user_id,
+                object_type="user",
+                object_id=user_id,
+            )
             refusal = send_code(db, purpose="register", phone=data["phone"], user_id=user_id)
             if refusal:
                 raise _NothingSaved(refusal)
@@ -138,15 +150,20 @@ def register_confirm():
     form = CodeForm()
     if not form.validate_on_submit():
         status = 422 if request.method == "POST" else 200
-        return render_template("auth/register_confirm.html", form=form,
-                               phone=pending["phone"]), status
+        return render_template(
+            "auth/register_confirm.html", form=form, phone=pending["phone"]
+        ), status
     db = get_db()
-    verdict = check_code(db, purpose="register", phone=pending["phone"], code=form.code.data,
-                         user_id=pending["user_id"])
+    verdict = check_code(
+        db,
+        purpose="register",
+        phone=pending["phone"],
+        code=form.code.data,
+        user_id=pending["user_id"],
+    )
     if not verdict.ok:
         form.code.errors.append(verdict.message)
-        return render_template("auth/register_confirm.html", form=form,
-                               phone=pending["phone"]), 422
+        return render_template("auth/register_confirm.html", form=form, phone=pending["phone"]), 422
     session.pop("registration")
     if pending["user_id"] is None:
         return render_template("auth/register_duplicate.html")
@@ -156,8 +173,10 @@ def register_confirm():
         audit.record(db, "phone.confirm", actor_id=user_id, subject_user_id=user_id)
     send_email_confirmation(store.get_row(db, user_id))
     sign_in(db, user_id, level="password")
-    flash("Телефон подтверждён. Добро пожаловать! Мы отправили письмо для подтверждения почты.",
-          "success")
+    flash(
+        "Телефон подтверждён. Добро пожаловать! Мы отправили письмо для подтверждения почты.",
+        "success",
+    )
     return htmx.redirect_to(url_for("main.index"))
 
 
@@ -170,8 +189,9 @@ def register_resend():
         return redirect(url_for("auth.register"))
     db = get_db()
     user_id = pending["user_id"]
-    if user_id is None and store.find_by_login(db, cipher(), pending["phone"],
-                                               current_app.config["SMS_ALLOWED_REGIONS"]):
+    if user_id is None and store.find_by_login(
+        db, cipher(), pending["phone"], current_app.config["SMS_ALLOWED_REGIONS"]
+    ):
         refusal = None  # the number belongs to an account: its owner was told, no code
     else:
         refusal = send_code(db, purpose="register", phone=pending["phone"], user_id=user_id)
@@ -197,8 +217,7 @@ def login():
         verify_password(config, None, form.password.data)
         audit.record(db, "login.locked", subject_user_id=row["id"], result="refused")
         return _login_failed(form)
-    password_ok = verify_password(config, row["password_hash"] if row else None,
-                                  form.password.data)
+    password_ok = verify_password(config, row["password_hash"] if row else None, form.password.data)
     if not row:
         audit.record(db, "login.failure", result="unknown-user")
         return _login_failed(form)
@@ -224,10 +243,14 @@ def _count_password_failure(db, row) -> None:
     """Count a wrong password; tell the owner once when sign-in starts being slowed."""
     config = current_app.config
     count = failures.record_failure(db, row["id"], "password")
-    audit.record(db, "login.failure", subject_user_id=row["id"], result="wrong-password",
-                 details={"consecutive": count})
-    if count >= config["FAILURE_DELAY_FROM"] and failures.mark_notified(db, row["id"],
-                                                                        "password"):
+    audit.record(
+        db,
+        "login.failure",
+        subject_user_id=row["id"],
+        result="wrong-password",
+        details={"consecutive": count},
+    )
+    if count >= config["FAILURE_DELAY_FROM"] and failures.mark_notified(db, row["id"], "password"):
         audit.record(db, "login.lockout", subject_user_id=row["id"], result="locked")
         notify_owner(
             row,

@@ -15,14 +15,21 @@ def _where() -> str:
     if not has_request_context():
         return ""
     device = (request.user_agent.string or "неизвестное устройство")[:120]
-    return f"\n\nВремя: {now():%d.%m.%Y %H:%M} UTC\nIP-адрес: {request.remote_addr}\nУстройство: {device}"
+    return (
+        f"\n\nВремя: {now():%d.%m.%Y %H:%M} UTC\nIP-адрес: {request.remote_addr}"
+        f"\nУстройство: {device}"
+    )
 
 
 def notify_owner(user: dict, subject: str, text: str, *, sms: bool = False) -> None:
     """Send a security notice by email (and SMS when critical); never fails the request."""
-    body = text + _where() + (
-        "\n\nЕсли это были не вы, восстановите пароль и завершите все сеансы "
-        "в разделе «Мои сессии»."
+    body = (
+        text
+        + _where()
+        + (
+            "\n\nЕсли это были не вы, восстановите пароль и завершите все сеансы "
+            "в разделе «Мои сессии»."
+        )
     )
     try:
         send_mail(user["email"], subject, body)

@@ -45,8 +45,9 @@ def manifest():
 @bp.get("/sw.js")
 def service_worker():
     """The service worker, served from the root so its scope is the whole site."""
-    response = send_from_directory(ROOT / "service_worker", "sw.js",
-                                   mimetype="text/javascript", max_age=0)
+    response = send_from_directory(
+        ROOT / "service_worker", "sw.js", mimetype="text/javascript", max_age=0
+    )
     response.headers["Cache-Control"] = "no-cache"
     response.headers["Service-Worker-Allowed"] = "/"
     return response

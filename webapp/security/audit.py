@@ -63,8 +63,9 @@ def login_history(db, user_id: int, limit: int = 50) -> list[dict]:
     )
 
 
-def search(db, *, action=None, user_id=None, date_from=None, date_to=None, before_id=None,
-           limit=50) -> list[dict]:
+def search(
+    db, *, action=None, user_id=None, date_from=None, date_to=None, before_id=None, limit=50
+) -> list[dict]:
     """Admin view: filtered, keyset-paginated by id descending."""
     where, params = [], []
     if action:

@@ -47,8 +47,9 @@ def needs_rehash(config, stored: str) -> bool:
 
 
 def _dummy_hash(config) -> str:
-    return _dummy_for(config["ARGON2_TIME_COST"], config["ARGON2_MEMORY_KIB"],
-                      config["ARGON2_PARALLELISM"])
+    return _dummy_for(
+        config["ARGON2_TIME_COST"], config["ARGON2_MEMORY_KIB"], config["ARGON2_PARALLELISM"]
+    )
 
 
 @functools.cache
