@@ -46,6 +46,12 @@ def create_app(test_config: dict | None = None) -> Flask:
     if app.config["HTTPS"]:
         app.config["PREFERRED_URL_SCHEME"] = "https"
 
+    if app.config["PROXY_HOPS"]:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        hops = app.config["PROXY_HOPS"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
+
     from webapp.security.crypto import FieldCipher
 
     app.extensions["cipher"] = FieldCipher(master)

@@ -9,6 +9,7 @@ DEFAULTS = {
     "DEBUG": False,
     "PROPAGATE_EXCEPTIONS": False,
     "HTTPS": False,
+    "PROXY_HOPS": 0,  # reverse proxies in front that set X-Forwarded-For/-Proto/-Host
     "SITE_DOMAIN": "localhost",
     "DATABASE": None,  # filled with instance/medkab.sqlite3 when unset
     "MAX_CONTENT_LENGTH": 1024 * 1024,

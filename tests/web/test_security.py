@@ -146,3 +146,30 @@ def test_ip_throttle_on_login(tmp_path):
 
 def test_dev_outbox_hidden_unless_debug(client):
     assert client.get("/dev/outbox").status_code == 404
+
+
+def test_proxy_hops_setting_trusts_forwarded_headers(tmp_path):
+    from tests.conftest import settings_for
+    from webapp import create_app
+    from webapp.db import connect, migrate
+
+    app = create_app({**settings_for(tmp_path), "PROXY_HOPS": 1})
+    migrate(connect(app.config["DATABASE"]))
+    client = app.test_client()
+    client.get("/login", headers={"X-Forwarded-For": "203.0.113.9"})
+    db = connect(app.config["DATABASE"])
+    assert db.execute("select ip from sessions").fetchone()[0] == "203.0.113.9"
+
+
+@pytest.mark.parametrize("code", ["", "12345", "1234567", "abcdef", "x" * 10_000, "<script>",
+                                  "١٢٣٤٥٦", "12 34 5"])
+def test_code_form_garbage(client, code):
+    from tests.conftest import post_form
+    from tests.web.test_register import form
+
+    post_form(client, "/register", form())
+    response = post_form(client, "/register/confirm", {"code": code})
+    assert response.status_code == 422
+    assert "6 цифр" in response.get_data(as_text=True) or "Заполните" in response.get_data(
+        as_text=True
+    )

@@ -1,6 +1,7 @@
 """One-time SMS codes: 6 digits, short-lived, single use, keyed hash at rest, rate limited."""
 
 import hmac
+import re
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -114,8 +115,7 @@ def check_code(db, cipher, config, *, purpose: str, phone: str, code: str) -> Ve
         return Verdict(False, "Код введён неверно слишком много раз. Запросите новый.")
     expected = row["code_hash"]
     if not (
-        len(code) == 6
-        and code.isdigit()
+        re.fullmatch(r"[0-9]{6}", code)
         and hmac.compare_digest(expected, cipher.code_hash(purpose, phone, code))
     ):
         db.execute("update sms_codes set attempts = attempts + 1 where id = ?", [row["id"]])

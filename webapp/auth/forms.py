@@ -1,5 +1,7 @@
 """Registration, sign-in, code and password forms."""
 
+import re
+
 from flask import current_app
 from wtforms import BooleanField, EmailField, PasswordField, StringField, TelField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
@@ -139,7 +141,7 @@ class CodeForm(Form):
 
     def validate_code(self, field):
         digits = (field.data or "").replace(" ", "")
-        if not (len(digits) == 6 and digits.isdigit()):
+        if not re.fullmatch(r"[0-9]{6}", digits):
             raise ValidationError("Код — это 6 цифр из SMS.")
         field.data = digits
 
