@@ -129,3 +129,81 @@ def create_audit_log(db):
         """create trigger audit_log_append_only_delete before delete on audit_log
             begin select raise(abort, 'audit log is append-only'); end""",
     )
+
+
+@migrations()
+def create_sign_in_factors(db):
+    """Passkeys, TOTP, recovery codes, SMS as a factor, known devices, notifications, recovery."""
+    _run(
+        db,
+        "alter table users add column webauthn_handle text",
+        "alter table users add column sms_factor_at text",
+        "alter table users add column password_blocked_at text",
+        "create unique index users_webauthn_handle on users(webauthn_handle)",
+        """create table passkeys (
+            id integer primary key,
+            user_id integer not null references users(id) on delete cascade,
+            credential_id text not null unique,
+            public_key blob not null,
+            sign_count integer not null default 0,
+            transports text,
+            aaguid text,
+            backed_up integer not null default 0,
+            name text not null,
+            created_at text not null,
+            last_used_at text
+            ) strict""",
+        "create index passkeys_user on passkeys(user_id)",
+        """create table totp_secrets (
+            user_id integer primary key references users(id) on delete cascade,
+            secret_enc text not null,
+            confirmed_at text,
+            last_step integer not null default 0,
+            created_at text not null
+            ) strict""",
+        """create table recovery_codes (
+            id integer primary key,
+            user_id integer not null references users(id) on delete cascade,
+            code_hash text not null unique,
+            created_at text not null,
+            used_at text
+            ) strict""",
+        "create index recovery_codes_user on recovery_codes(user_id)",
+        """create table known_devices (
+            user_id integer not null references users(id) on delete cascade,
+            device_hash text not null,
+            first_seen_at text not null,
+            last_seen_at text not null,
+            primary key (user_id, device_hash)
+            ) strict, without rowid""",
+        """create table notifications (
+            id integer primary key,
+            user_id integer not null references users(id) on delete cascade,
+            kind text not null,
+            title text not null,
+            body text not null,
+            ip text,
+            user_agent text,
+            created_at text not null,
+            read_at text
+            ) strict""",
+        "create index notifications_user on notifications(user_id, id)",
+        """create table recovery_requests (
+            id integer primary key,
+            user_id integer references users(id) on delete set null,
+            surname text not null,
+            name text not null,
+            patronymic text,
+            contact text not null,
+            details text,
+            ip text,
+            status text not null default 'waiting'
+            check (status in ('waiting', 'approved', 'rejected')),
+            created_at text not null,
+            not_before text not null,
+            handled_by integer references users(id),
+            handled_at text,
+            note text
+            ) strict""",
+        "create index recovery_requests_status on recovery_requests(status, id)",
+    )

@@ -33,6 +33,9 @@ def settings_for(tmp_path) -> dict:
         "ARGON2_TIME_COST": 1,
         "RATELIMIT_ENABLED": False,
         "SITE_DOMAIN": "medkab.test",
+        # Workers may skip the second factor here so foundation tests stay short; the
+        # mandatory rule has its own tests with this setting off.
+        "SECOND_FACTOR_OPTIONAL_FOR_WORKERS": True,
     }
 
 
@@ -82,26 +85,34 @@ def post_form(client, url: str, data: dict, *, page: str | None = None, headers=
     return client.post(url, data={**data, "csrf_token": csrf_from(html)}, headers=headers or {})
 
 
-def create_active_user(app, *, n=1, role="worker", password=PASSWORD, email=None, phone=None):
-    """An active account made through the same code as the CLI."""
+TOTP_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
+
+
+def create_active_user(app, *, n=1, role="worker", password=PASSWORD, email=None, phone=None,
+                       totp=None):
+    """An active account made through the same code as the CLI (non-workers get TOTP)."""
     from webapp.cli import make_user
+    from webapp.factors import store
 
     with app.app_context():
         db = connect(app.config["DATABASE"])
         user_id = make_user(
-            db,
-            role=role,
-            surname="Иванова",
-            name="Мария",
-            patronymic="Петровна",
-            phone=phone or f"+7912{n:07d}",
-            email=email or f"user{n}@example.ru",
-            snils=make_snils(n),
-            birth_date=date(1990, 5, 17),
-            password=password,
+            db, role=role, surname="Иванова", name="Мария", patronymic="Петровна",
+            phone=phone or f"+7912{n:07d}", email=email or f"user{n}@example.ru",
+            snils=make_snils(n), birth_date=date(1990, 5, 17), password=password,
         )
+        if totp or (totp is None and role != "worker"):
+            store.start_totp(db, user_id, app.extensions["cipher"].encrypt("totp", TOTP_SECRET))
+            store.confirm_totp(db, user_id, 0)
         db.close()
     return user_id
+
+
+def totp_now(secret=TOTP_SECRET) -> str:
+    """The current code of the test authenticator."""
+    import pyotp
+
+    return pyotp.TOTP(secret).now()
 
 
 class AuthActions:
@@ -109,7 +120,16 @@ class AuthActions:
         self._client = client
 
     def login(self, login="+79120000001", password=PASSWORD):
-        return post_form(self._client, "/login", {"login": login, "password": password})
+        """Sign in; when a second factor is asked, answer with the test TOTP code."""
+        response = post_form(self._client, "/login", {"login": login, "password": password})
+        if response.headers.get("Location") == "/verify":
+            app = self._client.application
+            db = connect(app.config["DATABASE"])
+            db.execute("update totp_secrets set last_step = 0")  # each test login is a new step
+            db.close()
+            response = post_form(self._client, "/verify/totp", {"totp-code": totp_now()},
+                                 page="/verify")
+        return response
 
     def logout(self):
         html = self._client.get("/").get_data(as_text=True)

@@ -102,10 +102,19 @@ def _bind_extensions(app: Flask) -> None:
 def _register_blueprints(app: Flask) -> None:
     from webapp.account.views import bp as account_bp
     from webapp.admin.views import bp as admin_bp
+    from webapp.auth.passkey_views import bp as passkey_login_bp
     from webapp.auth.reset_views import bp as reset_bp
     from webapp.auth.views import bp as auth_bp
+    from webapp.factors import gate
+    from webapp.factors.assisted import bp as assisted_bp
+    from webapp.factors.verify_views import bp as verify_bp
+    from webapp.factors.views import bp as security_bp
     from webapp.main.views import bp as main_bp
+    from webapp.notifications.views import bp as notifications_bp
+    from webapp.notifications.views import notice_bp
     from webapp.pwa.views import bp as pwa_bp
 
-    for blueprint in (main_bp, auth_bp, reset_bp, account_bp, admin_bp, pwa_bp):
+    for blueprint in (main_bp, auth_bp, passkey_login_bp, reset_bp, verify_bp, security_bp,
+                      assisted_bp, account_bp, notifications_bp, notice_bp, admin_bp, pwa_bp):
         app.register_blueprint(blueprint)
+    app.before_request(gate.enforce)

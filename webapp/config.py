@@ -59,6 +59,14 @@ DEFAULTS = {
     "PENDING_REGISTRATION_SECONDS": 60 * 60,
     "CONSENT_VERSION": "2026-11-01",
     "AUDIT_PAGE_SIZE": 50,
+    "WEBAUTHN_RP_ID": "localhost",
+    "WEBAUTHN_RP_NAME": "Кабинет медработника",
+    "WEBAUTHN_ORIGINS": ["http://localhost:8000"],
+    "SECOND_FACTOR_OPTIONAL_FOR_WORKERS": False,
+    "STEP_UP_SECONDS": 5 * 60,
+    "RECOVERY_WAITING_HOURS": 72,
+    "NOT_ME_LINK_MAX_AGE": 30 * 24 * 60 * 60,
+    "DEVICE_COOKIE_DAYS": 400,
 }
 
 # Settings whose environment value is parsed as an int, a bool or a comma-separated list.

@@ -82,6 +82,17 @@ def init_app(app) -> None:
     def today():
         return {"today": now().date().isoformat()}
 
+    @app.context_processor
+    def unread():
+        from flask_login import current_user
+
+        from webapp.db import get_db
+        from webapp.notifications.inbox import unread_count
+
+        if not current_user.is_authenticated:
+            return {}
+        return {"unread_notices": unread_count(get_db(), current_user.id)}
+
     app.jinja_env.filters.update(
         datetime=human_datetime,
         date=human_date,

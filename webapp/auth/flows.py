@@ -81,16 +81,22 @@ def check_code(db, *, purpose: str, phone: str, code: str, user_id) -> codes.Ver
     return verdict
 
 
-def sign_in(db, user_id: int, *, level: str) -> None:
-    """Start an authenticated session under a fresh id and audit it."""
-    user = get_user(db, user_id)
-    login_user(user)
+def sign_in(db, user_id: int, *, factors: list[str]) -> None:
+    """Start an authenticated session under a fresh id, note the factors passed, audit it."""
+    from webapp.factors.stepup import mark_factor
+    from webapp.notifications.devices import remember_device
+
+    login_user(get_user(db, user_id))
     rotate_session()
-    session["auth_level"] = level
+    session.pop("verify", None)
+    multi = len(set(factors)) > 1 or factors == ["passkey"]  # a passkey with UV is two factors
+    session["auth_level"] = "mfa" if multi else factors[0]
     session["auth_at"] = now_iso()
-    audit.record(
-        db, "login.success", actor_id=user_id, subject_user_id=user_id, details={"level": level}
-    )
+    for factor in factors:
+        mark_factor(factor)
+    audit.record(db, "login.success", actor_id=user_id, subject_user_id=user_id,
+                 details={"factors": factors})
+    remember_device(db, user_id)
 
 
 def safe_next(target: str | None, default: str) -> str:

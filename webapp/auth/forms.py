@@ -27,11 +27,11 @@ def _name_check(form, field):
             raise ValidationError(problem)
 
 
-def _check_password(form, field, personal):
+def _check_password(form, field, personal, min_length=None):
     config = current_app.config
     problem = password_problem(
         field.data or "",
-        min_length=config["PASSWORD_MIN_LENGTH"],
+        min_length=min_length or config["PASSWORD_MIN_LENGTH"],
         max_length=config["PASSWORD_MAX_LENGTH"],
         personal=personal,
     )
@@ -163,12 +163,13 @@ class NewPasswordForm(Form):
     password = PasswordField("Новый пароль", validators=[DataRequired(REQUIRED)])
     confirm = PasswordField("Повторите пароль", validators=[DataRequired(REQUIRED)])
 
-    def __init__(self, *args, personal=(), **kwargs):
+    def __init__(self, *args, personal=(), min_length=None, **kwargs):
         super().__init__(*args, **kwargs)
         self._personal = list(personal)
+        self._min_length = min_length
 
     def validate_password(self, field):
-        _check_password(self, field, self._personal)
+        _check_password(self, field, self._personal, self._min_length)
 
     def validate_confirm(self, field):
         if field.data != self.password.data:

@@ -22,6 +22,8 @@ from webapp.auth.forms import CodeForm, NewPasswordForm, ResetRequestForm
 from webapp.clock import now_iso
 from webapp.db import get_db
 from webapp.extensions import limiter
+from webapp.factors import store as factor_store
+from webapp.factors import verify_views
 from webapp.forms import email_problem
 from webapp.notifications import notify_owner
 from webapp.security import audit
@@ -34,12 +36,14 @@ LINK_MAX_AGE = 60 * 60
 
 
 def second_factor_gate(user_id: int) -> str | None:
-    """Hook run after the reset code or link is proven and before a new password is set.
+    """After the reset code or link: an enrolled second factor (or a recovery code) first.
 
-    Returns the URL of a second-factor check the user must pass first, or None. The
-    sign-in factors issue makes this ask for an enrolled factor or a recovery code.
+    Returns the URL of the check, or None when the account has no second factor.
     """
-    return None
+    facts = factor_store.enrolled(get_db(), user_id)
+    if not factor_store.second_factors(facts) and not facts["recovery_left"]:
+        return None
+    return verify_views.begin("reset", user_id)
 
 
 def _serializer() -> URLSafeTimedSerializer:
@@ -73,7 +77,7 @@ def start():
             return render_template("reset/start.html", form=form), 422
         row = store.find_by_login(db, cipher(), value, current_app.config["SMS_ALLOWED_REGIONS"])
         if row and row["status"] == "active":
-            _send_link(row)
+            send_reset_link(row)
         audit.record(
             db,
             "password.reset_request",
@@ -98,7 +102,8 @@ def start():
     return htmx.redirect_to(url_for("reset.code"))
 
 
-def _send_link(row) -> None:
+def send_reset_link(row) -> None:
+    """Mail a one-hour link for choosing a new password."""
     token = _serializer().dumps({"u": row["id"], "f": _fingerprint(row["password_hash"])})
     link = url_for("reset.link", token=token, _external=True)
     try:
@@ -180,6 +185,12 @@ def password():
     if not pending or "proven_at" not in pending:
         return redirect(url_for("reset.start"))
     db = get_db()
+    facts = factor_store.enrolled(db, pending["user_id"])
+    has_factor = bool(factor_store.second_factors(facts) or facts["recovery_left"])
+    if has_factor and not pending.get("second_factor"):
+        audit.record(db, "password.reset", subject_user_id=pending["user_id"], result="refused",
+                     details={"reason": "second factor not passed"})
+        return htmx.redirect_to(verify_views.begin("reset", pending["user_id"]))
     row = store.get_row(db, pending["user_id"])
     personal = [
         row["surname"],
@@ -188,15 +199,18 @@ def password():
         row["email"].split("@")[0],
         row["phone"][-10:],
     ]
-    form = NewPasswordForm(personal=personal)
+    min_length = current_app.config["PASSWORD_MIN_LENGTH_WITH_2FA" if has_factor
+                                     else "PASSWORD_MIN_LENGTH"]
+    form = NewPasswordForm(personal=personal, min_length=min_length)
     if not form.validate_on_submit():
-        return render_template("reset/password.html", form=form), (
+        return render_template("reset/password.html", form=form, min_length=min_length), (
             422 if request.method == "POST" else 200
         )
     with db.atomic():
         store.set_password_hash(
             db, row["id"], hash_password(current_app.config, form.password.data)
         )
+        store.unblock_password(db, row["id"])
         failures.reset(db, row["id"], "password")
         db.execute("delete from sessions where user_id = ?", [row["id"]])
         audit.record(db, "password.reset", subject_user_id=row["id"])

@@ -212,3 +212,13 @@ def set_roles(db, user_id: int, roles) -> None:
 def count_users(db) -> int:
     """How many accounts exist (the demo seed runs only on an empty database)."""
     return db.execute("select count(*) from users").fetchone()[0]
+
+
+def block_password(db, user_id: int) -> None:
+    """«Это был не я»: no sign-in by password until the password is reset."""
+    db.execute("update users set password_blocked_at = ? where id = ?", [now_iso(), user_id])
+
+
+def unblock_password(db, user_id: int) -> None:
+    """A new password was set through recovery."""
+    db.execute("update users set password_blocked_at = null where id = ?", [user_id])

@@ -21,6 +21,8 @@ from webapp.auth.forms import CodeForm, LoginForm, RegistrationForm
 from webapp.auth.sessions import destroy_session
 from webapp.db import get_db
 from webapp.extensions import limiter
+from webapp.factors import store as factor_store
+from webapp.factors import verify_views
 from webapp.notifications import notify_owner
 from webapp.security import audit
 from webapp.security.passwords import hash_password, needs_rehash, verify_password
@@ -172,7 +174,7 @@ def register_confirm():
         store.activate(db, user_id)
         audit.record(db, "phone.confirm", actor_id=user_id, subject_user_id=user_id)
     send_email_confirmation(store.get_row(db, user_id))
-    sign_in(db, user_id, level="password")
+    sign_in(db, user_id, factors=["password"])
     flash(
         "Телефон подтверждён. Добро пожаловать! Мы отправили письмо для подтверждения почты.",
         "success",
@@ -230,13 +232,18 @@ def login():
         refusal = send_code(db, purpose="register", phone=row["phone"], user_id=row["id"])
         flash(refusal or "Подтвердите телефон: мы отправили код в SMS.", "info")
         return htmx.redirect_to(url_for("auth.register_confirm"))
-    if row["status"] != "active":
+    if row["status"] != "active" or row["password_blocked_at"]:
         audit.record(db, "login.failure", subject_user_id=row["id"], result="blocked")
         return _login_failed(form)
     if needs_rehash(config, row["password_hash"]):
         store.set_password_hash(db, row["id"], hash_password(config, form.password.data))
-    sign_in(db, row["id"], level="password")
-    return htmx.redirect_to(safe_next(request.args.get("next"), url_for("main.index")))
+    next_url = safe_next(request.args.get("next"), url_for("main.index"))
+    if factor_store.second_factors(factor_store.enrolled(db, row["id"])):
+        audit.record(db, "password.success", subject_user_id=row["id"],
+                     details={"purpose": "login"})
+        return verify_views.start("login", row["id"], next_url=next_url, first="password")
+    sign_in(db, row["id"], factors=["password"])
+    return htmx.redirect_to(next_url)
 
 
 def _count_password_failure(db, row) -> None:

@@ -1,0 +1,52 @@
+"""Forms of the factors feature."""
+
+from wtforms import PasswordField, StringField
+from wtforms.validators import DataRequired, Length, ValidationError
+
+from webapp.auth.forms import REQUIRED, _check_password
+from webapp.factors import recovery
+from webapp.forms import Form, no_control_chars, strip
+
+
+class RecoveryCodeForm(Form):
+    """One of the ten recovery codes."""
+
+    code = StringField("Код восстановления", filters=[strip],
+                       description="16 символов, например K7QF-2M9X-ABCD-EFGH",
+                       validators=[DataRequired(REQUIRED), Length(max=40)])
+
+    def validate_code(self, field):
+        if recovery.normalize(field.data) is None:
+            raise ValidationError("Код восстановления — это 16 букв и цифр, как на листке с кодами.")
+
+
+class PasswordCheckForm(Form):
+    """The current password."""
+
+    password = PasswordField("Пароль", validators=[DataRequired(REQUIRED), Length(max=1024)])
+
+
+class PasskeyNameForm(Form):
+    """A passkey's name."""
+
+    name = StringField("Название", filters=[strip],
+                       validators=[DataRequired(REQUIRED), Length(max=60), no_control_chars])
+
+
+class ChangePasswordForm(Form):
+    """A new password for a signed-in user."""
+
+    password = PasswordField("Новый пароль", validators=[DataRequired(REQUIRED)])
+    confirm = PasswordField("Повторите пароль", validators=[DataRequired(REQUIRED)])
+
+    def __init__(self, *args, personal=(), min_length=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._personal = list(personal)
+        self._min_length = min_length
+
+    def validate_password(self, field):
+        _check_password(self, field, self._personal, self._min_length)
+
+    def validate_confirm(self, field):
+        if field.data != self.password.data:
+            raise ValidationError("Пароли не совпадают.")

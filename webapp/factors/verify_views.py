@@ -1,0 +1,325 @@
+"""The second-factor page, shared by sign-in, password reset and step-up."""
+
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+
+from webapp import htmx
+from webapp.auth import failures, store as users
+from webapp.auth.flows import check_code, cipher, safe_next, send_code, sign_in
+from webapp.auth.forms import CodeForm
+from webapp.auth.sessions import rotate_session
+from webapp.clock import now
+from webapp.db import get_db
+from webapp.extensions import limiter
+from webapp.factors import TITLES, passkeys, recovery, store, totp
+from webapp.factors.forms import PasswordCheckForm, RecoveryCodeForm
+from webapp.factors.stepup import mark_factor
+from webapp.notifications import notify_owner
+from webapp.security import audit
+from webapp.security.passwords import verify_password
+
+bp = Blueprint("verify", __name__, url_prefix="/verify")
+
+PURPOSE_TITLES = {
+    "login": "Подтвердите вход",
+    "reset": "Подтвердите, что это вы",
+    "stepup": "Подтвердите действие",
+}
+
+
+def begin(purpose: str, user_id: int, *, next_url: str | None = None,
+          first: str | None = None) -> str:
+    """Start a second-factor check; returns the URL of the page."""
+    session["verify"] = {"purpose": purpose, "user_id": user_id, "next": next_url,
+                         "first": first}
+    return url_for("verify.index")
+
+
+def start(purpose: str, user_id: int, **kwargs):
+    """Start a check and send the browser to it."""
+    return htmx.redirect_to(begin(purpose, user_id, **kwargs))
+
+
+def _pending():
+    pending = session.get("verify")
+    if not pending:
+        return None
+    return pending
+
+
+def allowed(pending: dict, facts: dict) -> list[str]:
+    """Factors that may answer this check, strongest first."""
+    if pending["purpose"] == "stepup":
+        return [store.strongest(facts)]
+    options = store.second_factors(facts)
+    if pending.get("first") == "passkey":
+        options = [f for f in options if f != "passkey"] + ["password"]
+    if facts["recovery_left"]:
+        options.append("recovery")
+    return options
+
+
+def _page(pending, facts, *, status=200, forms=None, sms_sent=False):
+    forms = forms or {}
+    user = users.get_row(get_db(), pending["user_id"])
+    return render_template(
+        "factors/verify.html",
+        title=PURPOSE_TITLES[pending["purpose"]],
+        purpose=pending["purpose"],
+        options=allowed(pending, facts),
+        titles=TITLES,
+        totp_form=forms.get("totp") or CodeForm(prefix="totp"),
+        sms_form=forms.get("sms") or CodeForm(prefix="sms"),
+        recovery_form=forms.get("recovery") or RecoveryCodeForm(),
+        password_form=forms.get("password") or PasswordCheckForm(),
+        sms_sent=sms_sent or pending.get("sms_sent"),
+        phone=user["phone"],
+        recovery_left=facts["recovery_left"],
+    ), status
+
+
+@bp.get("")
+def index():
+    """Choose and pass one of the allowed factors."""
+    pending = _pending()
+    if not pending:
+        return redirect(url_for("auth.login"))
+    return _page(pending, store.enrolled(get_db(), pending["user_id"]))
+
+
+def _guard(pending, facts, factor):
+    """None when this factor may be tried now, else the refusal response."""
+    if factor not in allowed(pending, facts):
+        return _page(pending, facts, status=400)
+    state = failures.state(get_db(), current_app.config, pending["user_id"], factor)
+    if state.blocked:
+        audit.record(get_db(), f"{factor}.blocked", subject_user_id=pending["user_id"],
+                     result="refused")
+        flash("Слишком много неверных попыток. Попробуйте позже или выберите другой способ.",
+              "error")
+        return _page(pending, facts, status=429)
+    return None
+
+
+def _failed(pending, facts, factor, form, message):
+    db = get_db()
+    failures.record_failure(db, pending["user_id"], factor)
+    audit.record(db, f"{factor}.failure", subject_user_id=pending["user_id"], result="failure",
+                 details={"purpose": pending["purpose"]})
+    target = form.code if hasattr(form, "code") else form.password
+    target.errors = [*target.errors, message]
+    return _page(pending, facts, status=422, forms={factor: form})
+
+
+@bp.post("/totp")
+@limiter.limit(lambda: current_app.config["RATELIMIT_LOGIN"])
+def with_totp():
+    """Check a code from the authenticator app; a step is accepted once."""
+    pending = _pending()
+    if not pending:
+        return redirect(url_for("auth.login"))
+    db = get_db()
+    facts = store.enrolled(db, pending["user_id"])
+    refusal = _guard(pending, facts, "totp")
+    if refusal:
+        return refusal
+    form = CodeForm(prefix="totp")
+    if not form.validate_on_submit():
+        return _page(pending, facts, status=422, forms={"totp": form})
+    row = store.totp_row(db, pending["user_id"])
+    secret = cipher().decrypt("totp", row["secret_enc"])
+    verdict, step = totp.check(secret, form.code.data, now(), row["last_step"])
+    if verdict == "reused" or (verdict == "ok" and not store.claim_totp_step(
+            db, pending["user_id"], step)):
+        audit.record(db, "totp.replay", subject_user_id=pending["user_id"], result="refused")
+        notify_owner(users.get_row(db, pending["user_id"]), "Повторно введён код",
+                     "Код из приложения-аутентификатора, который уже был использован, "
+                     "ввели повторно. Вход по нему отклонён.")
+        return _failed(pending, facts, "totp", form,
+                       "Этот код уже использован. Дождитесь следующего кода в приложении.")
+    if verdict != "ok":
+        return _failed(pending, facts, "totp", form,
+                       "Неверный код. Проверьте время на телефоне и введите текущий код.")
+    return _complete(pending, "totp")
+
+
+@bp.post("/sms/send")
+@limiter.limit(lambda: current_app.config["RATELIMIT_SIGNUP"])
+def send_sms_code():
+    """Send a sign-in code to the confirmed phone."""
+    pending = _pending()
+    if not pending:
+        return redirect(url_for("auth.login"))
+    db = get_db()
+    facts = store.enrolled(db, pending["user_id"])
+    refusal = _guard(pending, facts, "sms")
+    if refusal:
+        return refusal
+    user = users.get_row(db, pending["user_id"])
+    problem = send_code(db, purpose="login", phone=user["phone"], user_id=user["id"])
+    if problem:
+        flash(problem, "error")
+    else:
+        session["verify"] = {**pending, "sms_sent": True}
+        flash("Код отправлен.", "success")
+    return htmx.redirect_to(url_for("verify.index"))
+
+
+@bp.post("/sms")
+def with_sms():
+    """Check the SMS code."""
+    pending = _pending()
+    if not pending:
+        return redirect(url_for("auth.login"))
+    db = get_db()
+    facts = store.enrolled(db, pending["user_id"])
+    refusal = _guard(pending, facts, "sms")
+    if refusal:
+        return refusal
+    form = CodeForm(prefix="sms")
+    if not form.validate_on_submit():
+        return _page(pending, facts, status=422, forms={"sms": form})
+    user = users.get_row(db, pending["user_id"])
+    verdict = check_code(db, purpose="login", phone=user["phone"], code=form.code.data,
+                         user_id=user["id"])
+    if not verdict.ok:
+        form.code.errors = [verdict.message]
+        return _page(pending, facts, status=422, forms={"sms": form})
+    return _complete(pending, "sms")
+
+
+@bp.post("/recovery")
+@limiter.limit(lambda: current_app.config["RATELIMIT_LOGIN"])
+def with_recovery():
+    """Spend a recovery code; the owner hears about it on every channel."""
+    pending = _pending()
+    if not pending:
+        return redirect(url_for("auth.login"))
+    db = get_db()
+    facts = store.enrolled(db, pending["user_id"])
+    refusal = _guard(pending, facts, "recovery")
+    if refusal:
+        return refusal
+    form = RecoveryCodeForm()
+    if not form.validate_on_submit():
+        return _page(pending, facts, status=422, forms={"recovery": form})
+    code = recovery.normalize(form.code.data)
+    spent = code and store.use_recovery_code(
+        db, pending["user_id"], cipher().code_hash("recovery", str(pending["user_id"]), code))
+    if not spent:
+        return _failed(pending, facts, "recovery", form,
+                       "Код не подошёл: он неверный или уже использован.")
+    left = store.enrolled(db, pending["user_id"])["recovery_left"]
+    notify_owner(users.get_row(db, pending["user_id"]), "Использован код восстановления",
+                 f"Для входа использован код восстановления. Осталось кодов: {left} из 10. "
+                 "Если вы потеряли устройство, удалите его ключ и добавьте новый способ входа.",
+                 sms=True)
+    return _complete(pending, "recovery")
+
+
+@bp.post("/password")
+@limiter.limit(lambda: current_app.config["RATELIMIT_LOGIN"])
+def with_password():
+    """The password, when it is the factor asked for."""
+    pending = _pending()
+    if not pending:
+        return redirect(url_for("auth.login"))
+    db = get_db()
+    facts = store.enrolled(db, pending["user_id"])
+    refusal = _guard(pending, facts, "password")
+    if refusal:
+        return refusal
+    form = PasswordCheckForm()
+    if not form.validate_on_submit():
+        return _page(pending, facts, status=422, forms={"password": form})
+    row = users.get_row(db, pending["user_id"])
+    if row["password_blocked_at"] or not verify_password(
+            current_app.config, row["password_hash"], form.password.data):
+        return _failed(pending, facts, "password", form, "Неверный пароль.")
+    failures.reset(db, row["id"], "password")
+    return _complete(pending, "password")
+
+
+@bp.post("/passkey/options")
+def passkey_options():
+    """WebAuthn request options limited to this user's passkeys."""
+    pending = _pending()
+    if not pending:
+        return jsonify(error="Запрос устарел. Начните заново."), 400
+    db = get_db()
+    allow = [p["credential_id"] for p in store.passkeys(db, pending["user_id"])]
+    options = passkeys.authentication_options(
+        session, current_app.config, purpose="verify", allow=allow,
+        require_uv=pending["purpose"] == "stepup")
+    return current_app.response_class(options, mimetype="application/json")
+
+
+@bp.post("/passkey")
+def with_passkey():
+    """Check a passkey assertion for the pending user."""
+    pending = _pending()
+    if not pending:
+        return jsonify(error="Запрос устарел. Начните заново."), 400
+    db = get_db()
+    facts = store.enrolled(db, pending["user_id"])
+    if "passkey" not in allowed(pending, facts):
+        return jsonify(error="Этот способ здесь недоступен."), 400
+    try:
+        credential = passkeys.parse_json(request.get_data())
+        stored = store.passkey_by_credential(db, passkeys.credential_id_of(credential))
+        if stored is None or stored["user_id"] != pending["user_id"]:
+            session.pop("webauthn", None)
+            raise passkeys.CeremonyError("Этот ключ доступа не относится к вашей учётной записи.")
+        result = passkeys.verify_authentication(session, current_app.config, purpose="verify",
+                                                credential=credential, stored=stored)
+    except passkeys.CeremonyError as exc:
+        audit.record(db, "passkey.failure", subject_user_id=pending["user_id"],
+                     result="refused", details={"purpose": pending["purpose"]})
+        return jsonify(error=str(exc)), 400
+    store.touch_passkey(db, stored["id"], result.new_sign_count)
+    response = _complete(pending, "passkey")
+    return jsonify(redirect=response.headers.get("HX-Redirect") or response.location)
+
+
+@bp.post("/cancel")
+def cancel():
+    """Abandon the check."""
+    pending = session.pop("verify", None)
+    target = url_for("auth.login")
+    if pending and pending["purpose"] == "stepup":
+        target = safe_next(pending.get("next"), url_for("security.index"))
+    return htmx.redirect_to(target)
+
+
+def _complete(pending: dict, factor: str):
+    """The factor passed: finish what the check was for."""
+    db = get_db()
+    session.pop("verify", None)
+    failures.reset(db, pending["user_id"], factor)
+    audit.record(db, f"{factor}.success", subject_user_id=pending["user_id"],
+                 details={"purpose": pending["purpose"]})
+    if pending["purpose"] == "login":
+        sign_in(db, pending["user_id"], factors=[pending.get("first") or "password", factor])
+        if factor == "recovery":
+            flash("Вы вошли с кодом восстановления. Проверьте способы входа и замените "
+                  "потерянный.", "info")
+            return htmx.redirect_to(url_for("security.index"))
+        return htmx.redirect_to(safe_next(pending.get("next"), url_for("main.index")))
+    if pending["purpose"] == "reset":
+        reset = dict(session.get("reset") or {})
+        if reset.get("user_id") == pending["user_id"]:
+            reset["second_factor"] = factor
+            session["reset"] = reset
+        return htmx.redirect_to(url_for("reset.password"))
+    mark_factor(factor)
+    rotate_session()
+    return htmx.redirect_to(safe_next(pending.get("next"), url_for("security.index")))
