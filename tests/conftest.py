@@ -36,6 +36,7 @@ def settings_for(tmp_path) -> dict:
         # Workers may skip the second factor here so foundation tests stay short; the
         # mandatory rule has its own tests with this setting off.
         "SECOND_FACTOR_OPTIONAL_FOR_WORKERS": True,
+        "WEBAUTHN_ORIGINS": ["http://localhost"],
     }
 
 
@@ -88,8 +89,9 @@ def post_form(client, url: str, data: dict, *, page: str | None = None, headers=
 TOTP_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
 
 
-def create_active_user(app, *, n=1, role="worker", password=PASSWORD, email=None, phone=None,
-                       totp=None):
+def create_active_user(
+    app, *, n=1, role="worker", password=PASSWORD, email=None, phone=None, totp=None
+):
     """An active account made through the same code as the CLI (non-workers get TOTP)."""
     from webapp.cli import make_user
     from webapp.factors import store
@@ -97,9 +99,16 @@ def create_active_user(app, *, n=1, role="worker", password=PASSWORD, email=None
     with app.app_context():
         db = connect(app.config["DATABASE"])
         user_id = make_user(
-            db, role=role, surname="Иванова", name="Мария", patronymic="Петровна",
-            phone=phone or f"+7912{n:07d}", email=email or f"user{n}@example.ru",
-            snils=make_snils(n), birth_date=date(1990, 5, 17), password=password,
+            db,
+            role=role,
+            surname="Иванова",
+            name="Мария",
+            patronymic="Петровна",
+            phone=phone or f"+7912{n:07d}",
+            email=email or f"user{n}@example.ru",
+            snils=make_snils(n),
+            birth_date=date(1990, 5, 17),
+            password=password,
         )
         if totp or (totp is None and role != "worker"):
             store.start_totp(db, user_id, app.extensions["cipher"].encrypt("totp", TOTP_SECRET))
@@ -112,7 +121,9 @@ def totp_now(secret=TOTP_SECRET) -> str:
     """The current code of the test authenticator."""
     import pyotp
 
-    return pyotp.TOTP(secret).now()
+    from webapp import clock
+
+    return pyotp.TOTP(secret).at(clock.now())
 
 
 class AuthActions:
@@ -127,8 +138,9 @@ class AuthActions:
             db = connect(app.config["DATABASE"])
             db.execute("update totp_secrets set last_step = 0")  # each test login is a new step
             db.close()
-            response = post_form(self._client, "/verify/totp", {"totp-code": totp_now()},
-                                 page="/verify")
+            response = post_form(
+                self._client, "/verify/totp", {"totp-code": totp_now()}, page="/verify"
+            )
         return response
 
     def logout(self):

@@ -114,7 +114,19 @@ def _register_blueprints(app: Flask) -> None:
     from webapp.notifications.views import notice_bp
     from webapp.pwa.views import bp as pwa_bp
 
-    for blueprint in (main_bp, auth_bp, passkey_login_bp, reset_bp, verify_bp, security_bp,
-                      assisted_bp, account_bp, notifications_bp, notice_bp, admin_bp, pwa_bp):
+    for blueprint in (
+        main_bp,
+        auth_bp,
+        passkey_login_bp,
+        reset_bp,
+        verify_bp,
+        security_bp,
+        assisted_bp,
+        account_bp,
+        notifications_bp,
+        notice_bp,
+        admin_bp,
+        pwa_bp,
+    ):
         app.register_blueprint(blueprint)
     app.before_request(gate.enforce)

@@ -161,8 +161,9 @@ def test_proxy_hops_setting_trusts_forwarded_headers(tmp_path):
     assert db.execute("select ip from sessions").fetchone()[0] == "203.0.113.9"
 
 
-@pytest.mark.parametrize("code", ["", "12345", "1234567", "abcdef", "x" * 10_000, "<script>",
-                                  "١٢٣٤٥٦", "12 34 5"])
+@pytest.mark.parametrize(
+    "code", ["", "12345", "1234567", "abcdef", "x" * 10_000, "<script>", "١٢٣٤٥٦", "12 34 5"]
+)
 def test_code_form_garbage(client, code):
     from tests.conftest import post_form
     from tests.web.test_register import form

@@ -94,8 +94,9 @@ def sign_in(db, user_id: int, *, factors: list[str]) -> None:
     session["auth_at"] = now_iso()
     for factor in factors:
         mark_factor(factor)
-    audit.record(db, "login.success", actor_id=user_id, subject_user_id=user_id,
-                 details={"factors": factors})
+    audit.record(
+        db, "login.success", actor_id=user_id, subject_user_id=user_id, details={"factors": factors}
+    )
     remember_device(db, user_id)
 
 

@@ -35,10 +35,13 @@ def verify():
         if stored is None:
             session.pop("webauthn", None)
             audit.record(db, "passkey.failure", result="unknown-credential")
-            return jsonify(error="Этот ключ доступа больше не действует. Войдите по паролю.",
-                           unknownCredential=credential_id), 400
-        result = passkeys.verify_authentication(session, current_app.config, purpose="login",
-                                                credential=credential, stored=stored)
+            return jsonify(
+                error="Этот ключ доступа больше не действует. Войдите по паролю.",
+                unknownCredential=credential_id,
+            ), 400
+        result = passkeys.verify_authentication(
+            session, current_app.config, purpose="login", credential=credential, stored=stored
+        )
     except passkeys.CeremonyError as exc:
         audit.record(db, "passkey.failure", result="refused")
         return jsonify(error=str(exc)), 400
@@ -51,6 +54,10 @@ def verify():
     if result.user_verified:
         sign_in(db, row["id"], factors=["passkey"])
         return jsonify(redirect=next_url)
-    audit.record(db, "passkey.success", subject_user_id=row["id"],
-                 details={"purpose": "login", "user_verified": False})
+    audit.record(
+        db,
+        "passkey.success",
+        subject_user_id=row["id"],
+        details={"purpose": "login", "user_verified": False},
+    )
     return jsonify(redirect=begin("login", row["id"], next_url=next_url, first="passkey"))

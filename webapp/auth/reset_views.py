@@ -188,8 +188,13 @@ def password():
     facts = factor_store.enrolled(db, pending["user_id"])
     has_factor = bool(factor_store.second_factors(facts) or facts["recovery_left"])
     if has_factor and not pending.get("second_factor"):
-        audit.record(db, "password.reset", subject_user_id=pending["user_id"], result="refused",
-                     details={"reason": "second factor not passed"})
+        audit.record(
+            db,
+            "password.reset",
+            subject_user_id=pending["user_id"],
+            result="refused",
+            details={"reason": "second factor not passed"},
+        )
         return htmx.redirect_to(verify_views.begin("reset", pending["user_id"]))
     row = store.get_row(db, pending["user_id"])
     personal = [
@@ -199,8 +204,9 @@ def password():
         row["email"].split("@")[0],
         row["phone"][-10:],
     ]
-    min_length = current_app.config["PASSWORD_MIN_LENGTH_WITH_2FA" if has_factor
-                                     else "PASSWORD_MIN_LENGTH"]
+    min_length = current_app.config[
+        "PASSWORD_MIN_LENGTH_WITH_2FA" if has_factor else "PASSWORD_MIN_LENGTH"
+    ]
     form = NewPasswordForm(personal=personal, min_length=min_length)
     if not form.validate_on_submit():
         return render_template("reset/password.html", form=form, min_length=min_length), (

@@ -239,8 +239,9 @@ def login():
         store.set_password_hash(db, row["id"], hash_password(config, form.password.data))
     next_url = safe_next(request.args.get("next"), url_for("main.index"))
     if factor_store.second_factors(factor_store.enrolled(db, row["id"])):
-        audit.record(db, "password.success", subject_user_id=row["id"],
-                     details={"purpose": "login"})
+        audit.record(
+            db, "password.success", subject_user_id=row["id"], details={"purpose": "login"}
+        )
         return verify_views.start("login", row["id"], next_url=next_url, first="password")
     sign_in(db, row["id"], factors=["password"])
     return htmx.redirect_to(next_url)

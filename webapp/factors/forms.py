@@ -11,13 +11,18 @@ from webapp.forms import Form, no_control_chars, strip
 class RecoveryCodeForm(Form):
     """One of the ten recovery codes."""
 
-    code = StringField("Код восстановления", filters=[strip],
-                       description="16 символов, например K7QF-2M9X-ABCD-EFGH",
-                       validators=[DataRequired(REQUIRED), Length(max=40)])
+    code = StringField(
+        "Код восстановления",
+        filters=[strip],
+        description="16 символов, например K7QF-2M9X-ABCD-EFGH",
+        validators=[DataRequired(REQUIRED), Length(max=40)],
+    )
 
     def validate_code(self, field):
         if recovery.normalize(field.data) is None:
-            raise ValidationError("Код восстановления — это 16 букв и цифр, как на листке с кодами.")
+            raise ValidationError(
+                "Код восстановления — это 16 букв и цифр, как на листке с кодами."
+            )
 
 
 class PasswordCheckForm(Form):
@@ -29,8 +34,11 @@ class PasswordCheckForm(Form):
 class PasskeyNameForm(Form):
     """A passkey's name."""
 
-    name = StringField("Название", filters=[strip],
-                       validators=[DataRequired(REQUIRED), Length(max=60), no_control_chars])
+    name = StringField(
+        "Название",
+        filters=[strip],
+        validators=[DataRequired(REQUIRED), Length(max=60), no_control_chars],
+    )
 
 
 class ChangePasswordForm(Form):

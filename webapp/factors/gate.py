@@ -7,8 +7,15 @@ from webapp.db import get_db
 from webapp.factors import store
 
 OPEN_DURING_ENROLMENT = {
-    "static", "pwa.manifest", "pwa.service_worker", "pwa.offline", "auth.logout",
-    "auth.email_confirm", "auth.consent", "main.dev_outbox", "security_notice.not_me",
+    "static",
+    "pwa.manifest",
+    "pwa.service_worker",
+    "pwa.offline",
+    "auth.logout",
+    "auth.email_confirm",
+    "auth.consent",
+    "main.dev_outbox",
+    "security_notice.not_me",
 }
 
 

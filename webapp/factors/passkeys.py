@@ -1,7 +1,6 @@
 """WebAuthn ceremonies with py_webauthn: options out, verified credentials in."""
 
 import json
-import time
 
 from webauthn import (
     generate_authentication_options,
@@ -10,7 +9,8 @@ from webauthn import (
     verify_authentication_response,
     verify_registration_response,
 )
-from webauthn.helpers import bytes_to_base64url, base64url_to_bytes
+from webauthn.helpers import base64url_to_bytes, bytes_to_base64url
+from webauthn.helpers.cose import COSEAlgorithmIdentifier
 from webauthn.helpers.exceptions import InvalidAuthenticationResponse, InvalidRegistrationResponse
 from webauthn.helpers.structs import (
     AttestationConveyancePreference,
@@ -19,10 +19,14 @@ from webauthn.helpers.structs import (
     ResidentKeyRequirement,
     UserVerificationRequirement,
 )
-from webauthn.helpers.cose import COSEAlgorithmIdentifier
+
+from webapp.clock import now
 
 CHALLENGE_SECONDS = 300
-ALGORITHMS = [COSEAlgorithmIdentifier.ECDSA_SHA_256, COSEAlgorithmIdentifier.RSASSA_PKCS1_v1_5_SHA_256]
+ALGORITHMS = [
+    COSEAlgorithmIdentifier.ECDSA_SHA_256,
+    COSEAlgorithmIdentifier.RSASSA_PKCS1_v1_5_SHA_256,
+]
 
 
 class CeremonyError(Exception):
@@ -30,8 +34,12 @@ class CeremonyError(Exception):
 
 
 def _remember(session, purpose: str, challenge: bytes, **extra) -> None:
-    session["webauthn"] = {"purpose": purpose, "challenge": bytes_to_base64url(challenge),
-                           "expires": time.time() + CHALLENGE_SECONDS, **extra}
+    session["webauthn"] = {
+        "purpose": purpose,
+        "challenge": bytes_to_base64url(challenge),
+        "expires": now().timestamp() + CHALLENGE_SECONDS,
+        **extra,
+    }
 
 
 def take_challenge(session, purpose: str) -> dict:
@@ -39,14 +47,15 @@ def take_challenge(session, purpose: str) -> dict:
     pending = session.pop("webauthn", None)
     if not pending or pending.get("purpose") != purpose:
         raise CeremonyError("Запрос устарел. Попробуйте ещё раз.")
-    if time.time() > pending["expires"]:
+    if now().timestamp() > pending["expires"]:
         raise CeremonyError("Время на подтверждение истекло. Попробуйте ещё раз.")
     pending["challenge"] = base64url_to_bytes(pending["challenge"])
     return pending
 
 
-def registration_options(session, config, *, handle: bytes, name: str, display_name: str,
-                         existing: list[str]) -> str:
+def registration_options(
+    session, config, *, handle: bytes, name: str, display_name: str, existing: list[str]
+) -> str:
     """Options for creating a passkey: resident key, UV required, no attestation."""
     options = generate_registration_options(
         rp_id=config["WEBAUTHN_RP_ID"],
@@ -60,8 +69,9 @@ def registration_options(session, config, *, handle: bytes, name: str, display_n
             resident_key=ResidentKeyRequirement.REQUIRED,
             user_verification=UserVerificationRequirement.REQUIRED,
         ),
-        exclude_credentials=[PublicKeyCredentialDescriptor(id=base64url_to_bytes(c))
-                             for c in existing],
+        exclude_credentials=[
+            PublicKeyCredentialDescriptor(id=base64url_to_bytes(c)) for c in existing
+        ],
         supported_pub_key_algs=ALGORITHMS,
     )
     _remember(session, "register", options.challenge)
@@ -84,15 +94,16 @@ def verify_registration(session, config, credential: dict):
         raise CeremonyError("Ключ доступа не прошёл проверку. Попробуйте ещё раз.") from exc
 
 
-def authentication_options(session, config, *, purpose: str, allow: list[str] = (),
-                           require_uv: bool = False) -> str:
+def authentication_options(
+    session, config, *, purpose: str, allow: list[str] = (), require_uv: bool = False
+) -> str:
     """Options for signing in; an empty allow list lets the browser offer any passkey."""
     options = generate_authentication_options(
         rp_id=config["WEBAUTHN_RP_ID"],
         timeout=CHALLENGE_SECONDS * 1000,
-        allow_credentials=[PublicKeyCredentialDescriptor(id=base64url_to_bytes(c))
-                           for c in allow],
-        user_verification=UserVerificationRequirement.REQUIRED if require_uv
+        allow_credentials=[PublicKeyCredentialDescriptor(id=base64url_to_bytes(c)) for c in allow],
+        user_verification=UserVerificationRequirement.REQUIRED
+        if require_uv
         else UserVerificationRequirement.PREFERRED,
     )
     _remember(session, purpose, options.challenge, require_uv=require_uv)

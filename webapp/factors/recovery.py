@@ -9,8 +9,9 @@ LENGTH = 16  # 16 × 5 bits = 80 bits
 
 def new_codes() -> list[str]:
     """Ten fresh codes like 'K7QF-2M9X-ABCD-EFGH'."""
-    return [format_code("".join(secrets.choice(ALPHABET) for _ in range(LENGTH)))
-            for _ in range(COUNT)]
+    return [
+        format_code("".join(secrets.choice(ALPHABET) for _ in range(LENGTH))) for _ in range(COUNT)
+    ]
 
 
 def format_code(raw: str) -> str:

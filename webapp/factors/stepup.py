@@ -60,7 +60,7 @@ def _same_site_referrer() -> str:
     referrer = request.referrer or ""
     root = request.host_url
     if referrer.startswith(root):
-        return "/" + referrer[len(root):]
+        return "/" + referrer[len(root) :]
     return url_for("security.index")
 
 

@@ -68,22 +68,36 @@ def passkey_by_credential(db, credential_id: str) -> dict | None:
     return next(db.query("select * from passkeys where credential_id = ?", [credential_id]), None)
 
 
-def add_passkey(db, user_id: int, *, credential_id: str, public_key: bytes, sign_count: int,
-                transports: str, aaguid: str, backed_up: bool, name: str) -> int:
+def add_passkey(
+    db,
+    user_id: int,
+    *,
+    credential_id: str,
+    public_key: bytes,
+    sign_count: int,
+    transports: str,
+    aaguid: str,
+    backed_up: bool,
+    name: str,
+) -> int:
     """Store a verified passkey."""
-    return db["passkeys"].insert(
-        {
-            "user_id": user_id,
-            "credential_id": credential_id,
-            "public_key": public_key,
-            "sign_count": sign_count,
-            "transports": transports,
-            "aaguid": aaguid,
-            "backed_up": int(backed_up),
-            "name": name,
-            "created_at": now_iso(),
-        }
-    ).last_pk
+    return (
+        db["passkeys"]
+        .insert(
+            {
+                "user_id": user_id,
+                "credential_id": credential_id,
+                "public_key": public_key,
+                "sign_count": sign_count,
+                "transports": transports,
+                "aaguid": aaguid,
+                "backed_up": int(backed_up),
+                "name": name,
+                "created_at": now_iso(),
+            }
+        )
+        .last_pk
+    )
 
 
 def touch_passkey(db, passkey_id: int, sign_count: int) -> None:
@@ -96,16 +110,22 @@ def touch_passkey(db, passkey_id: int, sign_count: int) -> None:
 
 def rename_passkey(db, user_id: int, passkey_id: int, name: str) -> bool:
     """Rename one of the user's passkeys."""
-    return db.execute(
-        "update passkeys set name = ? where id = ? and user_id = ?", [name, passkey_id, user_id]
-    ).rowcount == 1
+    return (
+        db.execute(
+            "update passkeys set name = ? where id = ? and user_id = ?", [name, passkey_id, user_id]
+        ).rowcount
+        == 1
+    )
 
 
 def delete_passkey(db, user_id: int, passkey_id: int) -> bool:
     """Delete one of the user's passkeys."""
-    return db.execute(
-        "delete from passkeys where id = ? and user_id = ?", [passkey_id, user_id]
-    ).rowcount == 1
+    return (
+        db.execute(
+            "delete from passkeys where id = ? and user_id = ?", [passkey_id, user_id]
+        ).rowcount
+        == 1
+    )
 
 
 def totp_row(db, user_id: int) -> dict | None:
@@ -133,10 +153,13 @@ def confirm_totp(db, user_id: int, step: int) -> None:
 
 def claim_totp_step(db, user_id: int, step: int) -> bool:
     """Record the step as used; False when it (or a later one) was used already."""
-    return db.execute(
-        "update totp_secrets set last_step = ? where user_id = ? and last_step < ?",
-        [step, user_id, step],
-    ).rowcount == 1
+    return (
+        db.execute(
+            "update totp_secrets set last_step = ? where user_id = ? and last_step < ?",
+            [step, user_id, step],
+        ).rowcount
+        == 1
+    )
 
 
 def delete_totp(db, user_id: int) -> None:
@@ -162,11 +185,14 @@ def replace_recovery_codes(db, user_id: int, hashes: list[str]) -> None:
 
 def use_recovery_code(db, user_id: int, code_hash: str) -> bool:
     """Spend one unused code of this user; False when there is none with this hash."""
-    return db.execute(
-        "update recovery_codes set used_at = ? where user_id = ? and code_hash = ? "
-        "and used_at is null",
-        [now_iso(), user_id, code_hash],
-    ).rowcount == 1
+    return (
+        db.execute(
+            "update recovery_codes set used_at = ? where user_id = ? and code_hash = ? "
+            "and used_at is null",
+            [now_iso(), user_id, code_hash],
+        ).rowcount
+        == 1
+    )
 
 
 def remove_all_factors(db, user_id: int) -> None:

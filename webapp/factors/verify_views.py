@@ -13,7 +13,8 @@ from flask import (
 )
 
 from webapp import htmx
-from webapp.auth import failures, store as users
+from webapp.auth import failures
+from webapp.auth import store as users
 from webapp.auth.flows import check_code, cipher, safe_next, send_code, sign_in
 from webapp.auth.forms import CodeForm
 from webapp.auth.sessions import rotate_session
@@ -36,11 +37,11 @@ PURPOSE_TITLES = {
 }
 
 
-def begin(purpose: str, user_id: int, *, next_url: str | None = None,
-          first: str | None = None) -> str:
+def begin(
+    purpose: str, user_id: int, *, next_url: str | None = None, first: str | None = None
+) -> str:
     """Start a second-factor check; returns the URL of the page."""
-    session["verify"] = {"purpose": purpose, "user_id": user_id, "next": next_url,
-                         "first": first}
+    session["verify"] = {"purpose": purpose, "user_id": user_id, "next": next_url, "first": first}
     return url_for("verify.index")
 
 
@@ -102,10 +103,12 @@ def _guard(pending, facts, factor):
         return _page(pending, facts, status=400)
     state = failures.state(get_db(), current_app.config, pending["user_id"], factor)
     if state.blocked:
-        audit.record(get_db(), f"{factor}.blocked", subject_user_id=pending["user_id"],
-                     result="refused")
-        flash("Слишком много неверных попыток. Попробуйте позже или выберите другой способ.",
-              "error")
+        audit.record(
+            get_db(), f"{factor}.blocked", subject_user_id=pending["user_id"], result="refused"
+        )
+        flash(
+            "Слишком много неверных попыток. Попробуйте позже или выберите другой способ.", "error"
+        )
         return _page(pending, facts, status=429)
     return None
 
@@ -113,8 +116,13 @@ def _guard(pending, facts, factor):
 def _failed(pending, facts, factor, form, message):
     db = get_db()
     failures.record_failure(db, pending["user_id"], factor)
-    audit.record(db, f"{factor}.failure", subject_user_id=pending["user_id"], result="failure",
-                 details={"purpose": pending["purpose"]})
+    audit.record(
+        db,
+        f"{factor}.failure",
+        subject_user_id=pending["user_id"],
+        result="failure",
+        details={"purpose": pending["purpose"]},
+    )
     target = form.code if hasattr(form, "code") else form.password
     target.errors = [*target.errors, message]
     return _page(pending, facts, status=422, forms={factor: form})
@@ -138,17 +146,31 @@ def with_totp():
     row = store.totp_row(db, pending["user_id"])
     secret = cipher().decrypt("totp", row["secret_enc"])
     verdict, step = totp.check(secret, form.code.data, now(), row["last_step"])
-    if verdict == "reused" or (verdict == "ok" and not store.claim_totp_step(
-            db, pending["user_id"], step)):
+    if verdict == "reused" or (
+        verdict == "ok" and not store.claim_totp_step(db, pending["user_id"], step)
+    ):
         audit.record(db, "totp.replay", subject_user_id=pending["user_id"], result="refused")
-        notify_owner(users.get_row(db, pending["user_id"]), "Повторно введён код",
-                     "Код из приложения-аутентификатора, который уже был использован, "
-                     "ввели повторно. Вход по нему отклонён.")
-        return _failed(pending, facts, "totp", form,
-                       "Этот код уже использован. Дождитесь следующего кода в приложении.")
+        notify_owner(
+            users.get_row(db, pending["user_id"]),
+            "Повторно введён код",
+            "Код из приложения-аутентификатора, который уже был использован, "
+            "ввели повторно. Вход по нему отклонён.",
+        )
+        return _failed(
+            pending,
+            facts,
+            "totp",
+            form,
+            "Этот код уже использован. Дождитесь следующего кода в приложении.",
+        )
     if verdict != "ok":
-        return _failed(pending, facts, "totp", form,
-                       "Неверный код. Проверьте время на телефоне и введите текущий код.")
+        return _failed(
+            pending,
+            facts,
+            "totp",
+            form,
+            "Неверный код. Проверьте время на телефоне и введите текущий код.",
+        )
     return _complete(pending, "totp")
 
 
@@ -189,8 +211,9 @@ def with_sms():
     if not form.validate_on_submit():
         return _page(pending, facts, status=422, forms={"sms": form})
     user = users.get_row(db, pending["user_id"])
-    verdict = check_code(db, purpose="login", phone=user["phone"], code=form.code.data,
-                         user_id=user["id"])
+    verdict = check_code(
+        db, purpose="login", phone=user["phone"], code=form.code.data, user_id=user["id"]
+    )
     if not verdict.ok:
         form.code.errors = [verdict.message]
         return _page(pending, facts, status=422, forms={"sms": form})
@@ -214,15 +237,20 @@ def with_recovery():
         return _page(pending, facts, status=422, forms={"recovery": form})
     code = recovery.normalize(form.code.data)
     spent = code and store.use_recovery_code(
-        db, pending["user_id"], cipher().code_hash("recovery", str(pending["user_id"]), code))
+        db, pending["user_id"], cipher().code_hash("recovery", str(pending["user_id"]), code)
+    )
     if not spent:
-        return _failed(pending, facts, "recovery", form,
-                       "Код не подошёл: он неверный или уже использован.")
+        return _failed(
+            pending, facts, "recovery", form, "Код не подошёл: он неверный или уже использован."
+        )
     left = store.enrolled(db, pending["user_id"])["recovery_left"]
-    notify_owner(users.get_row(db, pending["user_id"]), "Использован код восстановления",
-                 f"Для входа использован код восстановления. Осталось кодов: {left} из 10. "
-                 "Если вы потеряли устройство, удалите его ключ и добавьте новый способ входа.",
-                 sms=True)
+    notify_owner(
+        users.get_row(db, pending["user_id"]),
+        "Использован код восстановления",
+        f"Для входа использован код восстановления. Осталось кодов: {left} из 10. "
+        "Если вы потеряли устройство, удалите его ключ и добавьте новый способ входа.",
+        sms=True,
+    )
     return _complete(pending, "recovery")
 
 
@@ -243,7 +271,8 @@ def with_password():
         return _page(pending, facts, status=422, forms={"password": form})
     row = users.get_row(db, pending["user_id"])
     if row["password_blocked_at"] or not verify_password(
-            current_app.config, row["password_hash"], form.password.data):
+        current_app.config, row["password_hash"], form.password.data
+    ):
         return _failed(pending, facts, "password", form, "Неверный пароль.")
     failures.reset(db, row["id"], "password")
     return _complete(pending, "password")
@@ -258,8 +287,12 @@ def passkey_options():
     db = get_db()
     allow = [p["credential_id"] for p in store.passkeys(db, pending["user_id"])]
     options = passkeys.authentication_options(
-        session, current_app.config, purpose="verify", allow=allow,
-        require_uv=pending["purpose"] == "stepup")
+        session,
+        current_app.config,
+        purpose="verify",
+        allow=allow,
+        require_uv=pending["purpose"] == "stepup",
+    )
     return current_app.response_class(options, mimetype="application/json")
 
 
@@ -279,11 +312,17 @@ def with_passkey():
         if stored is None or stored["user_id"] != pending["user_id"]:
             session.pop("webauthn", None)
             raise passkeys.CeremonyError("Этот ключ доступа не относится к вашей учётной записи.")
-        result = passkeys.verify_authentication(session, current_app.config, purpose="verify",
-                                                credential=credential, stored=stored)
+        result = passkeys.verify_authentication(
+            session, current_app.config, purpose="verify", credential=credential, stored=stored
+        )
     except passkeys.CeremonyError as exc:
-        audit.record(db, "passkey.failure", subject_user_id=pending["user_id"],
-                     result="refused", details={"purpose": pending["purpose"]})
+        audit.record(
+            db,
+            "passkey.failure",
+            subject_user_id=pending["user_id"],
+            result="refused",
+            details={"purpose": pending["purpose"]},
+        )
         return jsonify(error=str(exc)), 400
     store.touch_passkey(db, stored["id"], result.new_sign_count)
     response = _complete(pending, "passkey")
@@ -305,13 +344,19 @@ def _complete(pending: dict, factor: str):
     db = get_db()
     session.pop("verify", None)
     failures.reset(db, pending["user_id"], factor)
-    audit.record(db, f"{factor}.success", subject_user_id=pending["user_id"],
-                 details={"purpose": pending["purpose"]})
+    audit.record(
+        db,
+        f"{factor}.success",
+        subject_user_id=pending["user_id"],
+        details={"purpose": pending["purpose"]},
+    )
     if pending["purpose"] == "login":
         sign_in(db, pending["user_id"], factors=[pending.get("first") or "password", factor])
         if factor == "recovery":
-            flash("Вы вошли с кодом восстановления. Проверьте способы входа и замените "
-                  "потерянный.", "info")
+            flash(
+                "Вы вошли с кодом восстановления. Проверьте способы входа и замените потерянный.",
+                "info",
+            )
             return htmx.redirect_to(url_for("security.index"))
         return htmx.redirect_to(safe_next(pending.get("next"), url_for("main.index")))
     if pending["purpose"] == "reset":

@@ -74,8 +74,9 @@ def enrol():
     """Choose a second factor: passkey first, then the app, then SMS (the weakest)."""
     facts = store.enrolled(get_db(), current_user.id)
     backup = request.args.get("backup") == "1" and store.second_factors(facts)
-    return render_template("factors/enrol.html", facts=facts, backup=backup,
-                           required=must_enrol(current_user))
+    return render_template(
+        "factors/enrol.html", facts=facts, backup=backup, required=must_enrol(current_user)
+    )
 
 
 @bp.post("/passkeys/options")
@@ -85,7 +86,8 @@ def passkey_options():
     """Creation options for a new passkey, excluding the ones already registered."""
     db = get_db()
     options = passkeys.registration_options(
-        session, current_app.config,
+        session,
+        current_app.config,
         handle=store.webauthn_handle(db, current_user.id),
         name=users.get_row(db, current_user.id)["phone"],
         display_name=current_user.full_name,
@@ -111,16 +113,23 @@ def passkey_add():
         return jsonify(error="Этот ключ доступа уже добавлен."), 400
     transports = credential.get("response", {}).get("transports") or []
     store.add_passkey(
-        db, current_user.id, credential_id=credential_id,
-        public_key=result.credential_public_key, sign_count=result.sign_count,
+        db,
+        current_user.id,
+        credential_id=credential_id,
+        public_key=result.credential_public_key,
+        sign_count=result.sign_count,
         transports=",".join(t for t in transports if isinstance(t, str))[:100],
-        aaguid=result.aaguid, backed_up=result.credential_backed_up,
+        aaguid=result.aaguid,
+        backed_up=result.credential_backed_up,
         name=passkeys.default_name(request.user_agent.string),
     )
     mark_factor("passkey")
     session["enrolled"] = True
-    _changed("Добавлен ключ доступа", "К вашей учётной записи добавлен новый ключ доступа.",
-             "passkey.add")
+    _changed(
+        "Добавлен ключ доступа",
+        "К вашей учётной записи добавлен новый ключ доступа.",
+        "passkey.add",
+    )
     return jsonify(redirect=_after_first_factor())
 
 
@@ -142,8 +151,11 @@ def passkey_rename(passkey_id):
 def _would_leave_none(factor: str) -> bool:
     """Removing this factor would leave a mandatory account without a second factor."""
     facts = store.enrolled(get_db(), current_user.id)
-    remaining = [f for f in store.second_factors(facts) if f != factor or
-                 (factor == "passkey" and facts["passkey"] > 1)]
+    remaining = [
+        f
+        for f in store.second_factors(facts)
+        if f != factor or (factor == "passkey" and facts["passkey"] > 1)
+    ]
     if remaining:
         return False
     optional = current_app.config["SECOND_FACTOR_OPTIONAL_FOR_WORKERS"]
@@ -157,11 +169,14 @@ def passkey_delete(passkey_id):
     """Delete a passkey (after step-up); the page then tells password managers."""
     db = get_db()
     if _would_leave_none("passkey"):
-        flash("Это ваш единственный способ подтверждения входа. Сначала добавьте другой.",
-              "error")
+        flash("Это ваш единственный способ подтверждения входа. Сначала добавьте другой.", "error")
     elif store.delete_passkey(db, current_user.id, passkey_id):
-        _changed("Удалён ключ доступа", "Из вашей учётной записи удалён ключ доступа.",
-                 "passkey.delete", passkey_id=passkey_id)
+        _changed(
+            "Удалён ключ доступа",
+            "Из вашей учётной записи удалён ключ доступа.",
+            "passkey.delete",
+            passkey_id=passkey_id,
+        )
         flash("Ключ доступа удалён.", "success")
         session["signal_passkeys"] = True
     else:
@@ -205,8 +220,11 @@ def totp_setup():
             store.confirm_totp(db, current_user.id, step)
             mark_factor("totp")
             session["enrolled"] = True
-            _changed("Подключено приложение-аутентификатор",
-                     "К вашей учётной записи подключено приложение для кодов входа.", "totp.add")
+            _changed(
+                "Подключено приложение-аутентификатор",
+                "К вашей учётной записи подключено приложение для кодов входа.",
+                "totp.add",
+            )
             flash("Приложение подключено.", "success")
             return htmx.redirect_to(_after_first_factor())
         form.code.errors = ["Код не подошёл. Введите текущий код из приложения."]
@@ -215,8 +233,9 @@ def totp_setup():
         status = 422
     account = users.get_row(db, current_user.id)["phone"]
     uri = totp.provisioning_uri(secret, account, current_app.config["WEBAUTHN_RP_NAME"])
-    return render_template("factors/totp.html", form=form, key=totp.grouped(secret), uri=uri,
-                           qr=totp.qr_svg(uri)), status
+    return render_template(
+        "factors/totp.html", form=form, key=totp.grouped(secret), uri=uri, qr=totp.qr_svg(uri)
+    ), status
 
 
 @bp.post("/totp/delete")
@@ -225,12 +244,14 @@ def totp_setup():
 def totp_delete():
     """Disconnect the authenticator app."""
     if _would_leave_none("totp"):
-        flash("Это ваш единственный способ подтверждения входа. Сначала добавьте другой.",
-              "error")
+        flash("Это ваш единственный способ подтверждения входа. Сначала добавьте другой.", "error")
     else:
         store.delete_totp(get_db(), current_user.id)
-        _changed("Отключено приложение-аутентификатор",
-                 "Приложение для кодов входа отключено от вашей учётной записи.", "totp.delete")
+        _changed(
+            "Отключено приложение-аутентификатор",
+            "Приложение для кодов входа отключено от вашей учётной записи.",
+            "totp.delete",
+        )
         flash("Приложение отключено.", "success")
     return htmx.redirect_to(url_for("security.index"))
 
@@ -251,16 +272,16 @@ def sms_setup():
         return render_template("factors/sms.html", form=form, phone=phone)
     if not form.validate_on_submit():
         return render_template("factors/sms.html", form=form, phone=phone), 422
-    verdict = check_code(db, purpose="login", phone=phone, code=form.code.data,
-                         user_id=current_user.id)
+    verdict = check_code(
+        db, purpose="login", phone=phone, code=form.code.data, user_id=current_user.id
+    )
     if not verdict.ok:
         form.code.errors = [verdict.message]
         return render_template("factors/sms.html", form=form, phone=phone), 422
     store.set_sms_factor(db, current_user.id, True)
     mark_factor("sms")
     session["enrolled"] = True
-    _changed("Включены коды по SMS", "Для входа теперь можно использовать коды из SMS.",
-             "sms.add")
+    _changed("Включены коды по SMS", "Для входа теперь можно использовать коды из SMS.", "sms.add")
     flash("Коды по SMS включены.", "success")
     return htmx.redirect_to(_after_first_factor())
 
@@ -271,12 +292,12 @@ def sms_setup():
 def sms_delete():
     """Stop using SMS codes as a second factor."""
     if _would_leave_none("sms"):
-        flash("Это ваш единственный способ подтверждения входа. Сначала добавьте другой.",
-              "error")
+        flash("Это ваш единственный способ подтверждения входа. Сначала добавьте другой.", "error")
     else:
         store.set_sms_factor(get_db(), current_user.id, False)
-        _changed("Выключены коды по SMS", "Коды из SMS больше не используются для входа.",
-                 "sms.delete")
+        _changed(
+            "Выключены коды по SMS", "Коды из SMS больше не используются для входа.", "sms.delete"
+        )
         flash("Коды по SMS выключены.", "success")
     return htmx.redirect_to(url_for("security.index"))
 
@@ -291,11 +312,14 @@ def recovery_codes():
     hashes = [cipher().code_hash("recovery", str(current_user.id), c) for c in codes]
     with db.atomic():
         store.replace_recovery_codes(db, current_user.id, hashes)
-    _changed("Созданы новые коды восстановления",
-             "Для вашей учётной записи созданы новые коды восстановления; старые больше не "
-             "действуют.", "recovery.generate")
-    return render_template("factors/recovery_codes.html", codes=codes,
-                           next_url=url_for("security.index"))
+    _changed(
+        "Созданы новые коды восстановления",
+        "Для вашей учётной записи созданы новые коды восстановления; старые больше не действуют.",
+        "recovery.generate",
+    )
+    return render_template(
+        "factors/recovery_codes.html", codes=codes, next_url=url_for("security.index")
+    )
 
 
 @bp.route("/password", methods=["GET", "POST"])
@@ -306,19 +330,31 @@ def password():
     db = get_db()
     row = users.get_row(db, current_user.id)
     has_factor = bool(store.second_factors(store.enrolled(db, current_user.id)))
-    min_length = current_app.config["PASSWORD_MIN_LENGTH_WITH_2FA" if has_factor
-                                     else "PASSWORD_MIN_LENGTH"]
-    personal = [row["surname"], row["name"], row["patronymic"], row["email"].split("@")[0],
-                row["phone"][-10:]]
+    min_length = current_app.config[
+        "PASSWORD_MIN_LENGTH_WITH_2FA" if has_factor else "PASSWORD_MIN_LENGTH"
+    ]
+    personal = [
+        row["surname"],
+        row["name"],
+        row["patronymic"],
+        row["email"].split("@")[0],
+        row["phone"][-10:],
+    ]
     form = ChangePasswordForm(personal=personal, min_length=min_length)
     if not form.validate_on_submit():
         return render_template("factors/password.html", form=form, min_length=min_length), (
-            422 if request.method == "POST" else 200)
+            422 if request.method == "POST" else 200
+        )
     with db.atomic():
-        users.set_password_hash(db, row["id"], hash_password(current_app.config,
-                                                            form.password.data))
+        users.set_password_hash(
+            db, row["id"], hash_password(current_app.config, form.password.data)
+        )
         ended = server_sessions.revoke_others(db, row["id"], server_sessions.current_session_id())
-    _changed("Пароль изменён", "Пароль к вашей учётной записи изменён.", "password.change",
-             sessions_ended=ended)
+    _changed(
+        "Пароль изменён",
+        "Пароль к вашей учётной записи изменён.",
+        "password.change",
+        sessions_ended=ended,
+    )
     flash("Пароль изменён. Другие сеансы завершены.", "success")
     return htmx.redirect_to(url_for("security.index"))

@@ -38,13 +38,15 @@ def _where() -> tuple[str, str | None, str | None]:
     return text, request.remote_addr, device
 
 
-def notify_owner(user: dict, subject: str, text: str, *, sms: bool = False,
-                 kind: str = "security") -> None:
+def notify_owner(
+    user: dict, subject: str, text: str, *, sms: bool = False, kind: str = "security"
+) -> None:
     """A security notice: inbox + email (+ SMS when critical); never fails the request."""
     where, ip, device = _where()
-    inbox.add(get_db(), user["id"], kind=kind, title=subject, body=text, ip=ip,
-              user_agent=device)
-    body = f"{text}{where}\n\nЕсли это были не вы, нажмите «Это был не я»: {not_me_link(user['id'])}"
+    inbox.add(get_db(), user["id"], kind=kind, title=subject, body=text, ip=ip, user_agent=device)
+    body = (
+        f"{text}{where}\n\nЕсли это были не вы, нажмите «Это был не я»: {not_me_link(user['id'])}"
+    )
     try:
         send_mail(user["email"], subject, body)
     except MailError:

@@ -32,14 +32,22 @@ def remember_device(db, user_id: int) -> None:
     if known[0] and not known[1]:
         from webapp.notifications import notify_owner
 
-        notify_owner(get_row(db, user_id), "Вход с нового устройства",
-                     "В ваш Кабинет медработника выполнен вход с устройства, с которого вы "
-                     "раньше не входили.")
+        notify_owner(
+            get_row(db, user_id),
+            "Вход с нового устройства",
+            "В ваш Кабинет медработника выполнен вход с устройства, с которого вы "
+            "раньше не входили.",
+        )
 
     @after_this_request
     def set_cookie(response):
         response.set_cookie(
-            COOKIE, token, max_age=timedelta(days=current_app.config["DEVICE_COOKIE_DAYS"]),
-            secure=current_app.config["HTTPS"], httponly=True, samesite="Lax", path="/",
+            COOKIE,
+            token,
+            max_age=timedelta(days=current_app.config["DEVICE_COOKIE_DAYS"]),
+            secure=current_app.config["HTTPS"],
+            httponly=True,
+            samesite="Lax",
+            path="/",
         )
         return response

@@ -5,10 +5,21 @@ from webapp.clock import now_iso
 
 def add(db, user_id: int, *, kind: str, title: str, body: str, ip=None, user_agent=None) -> int:
     """Put a notice in the user's inbox."""
-    return db["notifications"].insert(
-        {"user_id": user_id, "kind": kind, "title": title, "body": body, "ip": ip,
-         "user_agent": user_agent, "created_at": now_iso()}
-    ).last_pk
+    return (
+        db["notifications"]
+        .insert(
+            {
+                "user_id": user_id,
+                "kind": kind,
+                "title": title,
+                "body": body,
+                "ip": ip,
+                "user_agent": user_agent,
+                "created_at": now_iso(),
+            }
+        )
+        .last_pk
+    )
 
 
 def unread_count(db, user_id: int) -> int:

@@ -23,8 +23,13 @@ def index():
     rows = inbox.page(get_db(), current_user.id, before_id=before, limit=21)
     more, rows = len(rows) > 20, rows[:20]
     template = "notifications/_items.html" if htmx.wants_partial() else "notifications/index.html"
-    return render_template(template, items=rows, more=more, not_me_url=not_me_link(current_user.id),
-                           next_before=rows[-1]["id"] if rows else None)
+    return render_template(
+        template,
+        items=rows,
+        more=more,
+        not_me_url=not_me_link(current_user.id),
+        next_before=rows[-1]["id"] if rows else None,
+    )
 
 
 @bp.post("/<int:notification_id>/read")
@@ -46,8 +51,7 @@ def read_all():
 
 def _user_from(token):
     try:
-        data = not_me_serializer().loads(token,
-                                         max_age=current_app.config["NOT_ME_LINK_MAX_AGE"])
+        data = not_me_serializer().loads(token, max_age=current_app.config["NOT_ME_LINK_MAX_AGE"])
     except BadSignature:
         return None
     return users.get_row(get_db(), data["u"])
@@ -67,9 +71,13 @@ def not_me(token):
         db.execute("delete from sessions where user_id = ?", [row["id"]])
         users.block_password(db, row["id"])
         audit.record(db, "security.not_me", subject_user_id=row["id"])
-    notify_owner(row, "Все сеансы завершены",
-                 "По вашей просьбе все сеансы завершены, а вход по паролю заблокирован. "
-                 "Задайте новый пароль через восстановление доступа.", sms=True)
+    notify_owner(
+        row,
+        "Все сеансы завершены",
+        "По вашей просьбе все сеансы завершены, а вход по паролю заблокирован. "
+        "Задайте новый пароль через восстановление доступа.",
+        sms=True,
+    )
     if current_user.is_authenticated:
         logout_user()
     destroy_session()
