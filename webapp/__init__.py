@@ -106,6 +106,7 @@ def _register_blueprints(app: Flask) -> None:
     from webapp.auth.reset_views import bp as reset_bp
     from webapp.auth.views import bp as auth_bp
     from webapp.factors import gate
+    from webapp.factors.account_views import bp as account_change_bp
     from webapp.factors.assisted import bp as assisted_bp
     from webapp.factors.verify_views import bp as verify_bp
     from webapp.factors.views import bp as security_bp
@@ -122,6 +123,7 @@ def _register_blueprints(app: Flask) -> None:
         verify_bp,
         security_bp,
         assisted_bp,
+        account_change_bp,
         account_bp,
         notifications_bp,
         notice_bp,

@@ -579,3 +579,68 @@ def test_assisted_recovery_waits_then_resets_factors(app, db, outbox):
 
 def test_assisted_recovery_queue_is_for_admins(app, signed_in):
     assert signed_in.get("/admin/recovery").status_code == 403
+
+
+# Phone change, account deletion, per-factor limits ---------------------------------------
+
+
+def test_phone_change_needs_a_code_from_the_new_number_and_tells_the_old(signed_in, db, outbox):
+    response = post_form(signed_in, "/security/phone", {"phone": "+7 916 111-22-33"})
+    assert response.headers["Location"] == "/security/phone/confirm"
+    code = code_from(outbox("+79161112233")[0]["body"])
+    done = post_form(signed_in, "/security/phone/confirm", {"code": code})
+    assert done.headers["Location"] == "/profile"
+    assert rows(db, "select phone from users")[0][0] == "+79161112233"
+    assert any("изменён" in m["body"] for m in outbox("+79120000001"))
+
+
+def test_phone_change_refuses_a_taken_number(app, signed_in, db):
+    create_active_user(app, n=2)
+    response = post_form(signed_in, "/security/phone", {"phone": "+79120000002"})
+    assert response.status_code == 422
+    assert "другой учётной записи" in response.get_data(as_text=True)
+
+
+def test_account_deletion_needs_step_up_and_the_word(signed_in, db):
+    wrong = post_form(signed_in, "/security/delete", {"confirm": "да"})
+    assert wrong.status_code == 422
+    clock.freeze(datetime.now(UTC) + timedelta(minutes=6))
+    try:
+        stale = post_form(signed_in, "/security/delete", {"confirm": "УДАЛИТЬ"}, page="/security")
+        assert stale.headers["Location"] == "/verify"
+    finally:
+        clock.freeze(None)
+    assert rows(db, "select count(*) from users")[0][0] == 1
+    done = post_form(signed_in, "/security/delete", {"confirm": "УДАЛИТЬ"})
+    assert done.headers["Location"] == "/login"
+    assert rows(db, "select count(*) from users")[0][0] == 0
+    assert rows(db, "select count(*) from audit_log where action = 'account.delete'")[0][0] == 1
+
+
+@pytest.mark.parametrize(
+    ("factor", "url", "field", "value"),
+    [
+        ("recovery", "/verify/recovery", "code", "AAAA-BBBB-CCCC-DDDD"),
+        ("password", "/verify/password", "password", "совсем не тот пароль"),
+    ],
+)
+def test_each_factor_has_its_own_limit(app, with_passkey, db, factor, url, field, value):
+    with_passkey.uv = False
+    user_id = rows(db, "select id from users")[0][0]
+    client = app.test_client()
+    passkey_login(client, with_passkey)  # the first factor; the page asks for a second
+    if factor == "recovery":
+        db.execute(
+            "insert into recovery_codes (user_id, code_hash, created_at) "
+            "values (?, 'x', '2026-01-01')",
+            [user_id],
+        )
+    db.execute(
+        "insert into factor_failures (user_id, factor, count, last_failure_at) "
+        "values (?, ?, 99, '2000-01-01T00:00:00+00:00')",
+        [user_id, factor],
+    )
+    post_form(client, url, {field: value}, page="/verify")
+    blocked = post_form(client, url, {field: value}, page="/verify")
+    assert blocked.status_code == 429
+    assert dict(rows(db, "select factor, count from factor_failures")) == {factor: 100}

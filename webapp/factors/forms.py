@@ -58,3 +58,37 @@ class ChangePasswordForm(Form):
     def validate_confirm(self, field):
         if field.data != self.password.data:
             raise ValidationError("Пароли не совпадают.")
+
+
+class PhoneChangeForm(Form):
+    """A new mobile number for the account."""
+
+    phone = StringField(
+        "Новый мобильный телефон",
+        filters=[strip],
+        validators=[DataRequired(REQUIRED), Length(max=32)],
+    )
+
+    def validate_phone(self, field):
+        from flask import current_app
+
+        from webapp.validators import normalize_phone
+
+        phone = normalize_phone(field.data, current_app.config["SMS_ALLOWED_REGIONS"])
+        if phone is None:
+            raise ValidationError("Нужен российский мобильный номер: +7 и 10 цифр.")
+        field.data = phone
+
+
+class DeleteAccountForm(Form):
+    """Typing the word proves the intent."""
+
+    confirm = StringField(
+        "Введите слово УДАЛИТЬ",
+        filters=[strip],
+        validators=[DataRequired(REQUIRED), Length(max=20)],
+    )
+
+    def validate_confirm(self, field):
+        if field.data.casefold() != "удалить":
+            raise ValidationError("Введите слово УДАЛИТЬ, чтобы подтвердить.")

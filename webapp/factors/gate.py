@@ -31,7 +31,9 @@ def enforce():
     if not current_user.is_authenticated or session.get("enrolled"):
         return None
     endpoint = request.endpoint or ""
-    if endpoint in OPEN_DURING_ENROLMENT or endpoint.startswith(("security.", "verify.")):
+    if endpoint in OPEN_DURING_ENROLMENT or endpoint.startswith(
+        ("security.", "verify.", "account_change.")
+    ):
         return None
     if must_enrol(current_user):
         return redirect(url_for("security.enrol"))
