@@ -111,9 +111,8 @@
     const form = input && input.closest("[data-passkey-login-scope]");
     if (!form || !supported() || pending) return;
     if (!PublicKeyCredential.isConditionalMediationAvailable || !(await PublicKeyCredential.isConditionalMediationAvailable())) return;
-    signIn(form.dataset.options, form.dataset.verify, "conditional", form).catch((error) => {
-      if (error && error.name !== "AbortError" && error.message !== "redirect") show(form, explain(error));
-    });
+    // Autofill is an offer, not an action: its failures stay quiet; the button reports them.
+    signIn(form.dataset.options, form.dataset.verify, "conditional", form).catch(() => { pending = null; });
   }
 
   async function signalAccepted() {
