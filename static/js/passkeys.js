@@ -55,8 +55,9 @@
     return out;
   }
   function csrfToken() {
-    const meta = document.querySelector('meta[name="csrf-token"]');
-    return meta ? meta.content : "";
+    // The token lives on #app inside <body>, which boosted navigations replace (the head is kept).
+    const app = document.getElementById("app");
+    try { return JSON.parse(app.getAttribute("hx-headers"))["X-CSRFToken"]; } catch (e) { return ""; }
   }
   async function postJSON(url, body) {
     const response = await fetch(url, {
