@@ -78,12 +78,16 @@
   }
 
   async function signIn(optionsUrl, verifyUrl, mediation, scope) {
+    // The controller exists before the first await, so a swap or a button press during the
+    // options fetch still cancels this request.
+    const controller = mediation ? (pending = new AbortController()) : null;
     const options = await postJSON(optionsUrl);
     if (!options.ok) throw new Error(options.data.error);
+    if (controller && controller.signal.aborted) throw new DOMException("aborted", "AbortError");
     const request = { publicKey: requestOptions(options.data) };
-    if (mediation) { request.mediation = mediation; pending = new AbortController(); request.signal = pending.signal; }
+    if (controller) { request.mediation = mediation; request.signal = controller.signal; }
     const credential = await navigator.credentials.get(request);
-    pending = null;
+    if (controller && pending === controller) pending = null;
     const result = await postJSON(verifyUrl, credentialJSON(credential));
     if (!result.ok && result.data.unknownCredential && PublicKeyCredential.signalUnknownCredential) {
       PublicKeyCredential.signalUnknownCredential({ rpId: options.data.rpId, credentialId: result.data.unknownCredential }).catch(() => {});
@@ -94,6 +98,7 @@
 
   async function register(button) {
     const scope = button.closest("section, div") || document;
+    abortConditional();
     show(scope, "");
     const options = await postJSON(button.dataset.options);
     if (!options.ok) throw new Error(options.data.error);
@@ -160,7 +165,10 @@
       abortConditional();
       const form = target.closest("[data-passkey-login-scope]");
       action = signIn(form.dataset.options, form.dataset.verify, undefined, form);
-    } else action = signIn(target.dataset.options, target.dataset.verify, undefined, scope);
+    } else {
+      abortConditional();
+      action = signIn(target.dataset.options, target.dataset.verify, undefined, scope);
+    }
     action.catch((error) => { if (error.message !== "redirect") show(scope, explain(error)); })
       .finally(() => { target.disabled = false; });
   });
