@@ -174,3 +174,10 @@ class NewPasswordForm(Form):
     def validate_confirm(self, field):
         if field.data != self.password.data:
             raise ValidationError("Пароли не совпадают.")
+
+
+class AppCodeForm(CodeForm):
+    """A six-digit code from the authenticator app."""
+
+    code = StringField("Код из приложения", filters=[strip],
+                       validators=[DataRequired(REQUIRED), Length(max=12)])

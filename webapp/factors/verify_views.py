@@ -16,7 +16,7 @@ from webapp import htmx
 from webapp.auth import failures
 from webapp.auth import store as users
 from webapp.auth.flows import check_code, cipher, safe_next, send_code, sign_in
-from webapp.auth.forms import CodeForm
+from webapp.auth.forms import AppCodeForm, CodeForm
 from webapp.auth.sessions import rotate_session
 from webapp.clock import now
 from webapp.db import get_db
@@ -78,7 +78,7 @@ def _page(pending, facts, *, status=200, forms=None, sms_sent=False):
         purpose=pending["purpose"],
         options=allowed(pending, facts),
         titles=TITLES,
-        totp_form=forms.get("totp") or CodeForm(prefix="totp"),
+        totp_form=forms.get("totp") or AppCodeForm(prefix="totp"),
         sms_form=forms.get("sms") or CodeForm(prefix="sms"),
         recovery_form=forms.get("recovery") or RecoveryCodeForm(),
         password_form=forms.get("password") or PasswordCheckForm(),
@@ -140,7 +140,7 @@ def with_totp():
     refusal = _guard(pending, facts, "totp")
     if refusal:
         return refusal
-    form = CodeForm(prefix="totp")
+    form = AppCodeForm(prefix="totp")
     if not form.validate_on_submit():
         return _page(pending, facts, status=422, forms={"totp": form})
     row = store.totp_row(db, pending["user_id"])

@@ -18,7 +18,7 @@ from webapp import htmx
 from webapp.auth import sessions as server_sessions
 from webapp.auth import store as users
 from webapp.auth.flows import check_code, cipher, send_code
-from webapp.auth.forms import CodeForm
+from webapp.auth.forms import AppCodeForm, CodeForm
 from webapp.clock import now
 from webapp.db import get_db
 from webapp.factors import TITLES, passkeys, recovery, score, store, totp
@@ -212,7 +212,7 @@ def totp_setup():
         store.start_totp(db, current_user.id, cipher().encrypt("totp", totp.new_secret()))
         row = store.totp_row(db, current_user.id)
     secret = cipher().decrypt("totp", row["secret_enc"])
-    form = CodeForm(prefix="totp")
+    form = AppCodeForm(prefix="totp")
     status = 200
     if form.validate_on_submit():
         verdict, step = totp.check(secret, form.code.data, now(), 0)
