@@ -1,11 +1,12 @@
 // Service worker: precaches the app shell, serves /offline when the network is gone.
 // Pages are never cached (they carry personal data and `Cache-Control: no-store`).
 "use strict";
-const VERSION = "medkab-shell-v1";
+const VERSION = "medkab-shell-v2";
 const SHELL = [
   "/offline",
   "/static/css/app.css",
   "/static/js/app.js",
+  "/static/js/passkeys.js",
   "/static/vendor/htmx-2.0.11.min.js",
   "/static/icons/icon.svg",
   "/static/icons/icon-192.png",
@@ -61,8 +62,10 @@ self.addEventListener("fetch", (event) => {
   const request = event.request;
   const url = new URL(request.url);
   if (request.method !== "GET" || url.origin !== self.location.origin) return;
-  if (request.headers.get("HX-Request")) return;  // htmx partials go straight to the network
-  if (request.mode === "navigate") {
+  const htmx = request.headers.get("HX-Request") === "true";
+  const boosted = request.headers.get("HX-Boosted") === "true";
+  if (htmx && !boosted) return;  // htmx partials go straight to the network, never cached
+  if (request.mode === "navigate" || boosted) {  // boosted links are page loads too
     event.respondWith(page(request));
   } else if (url.pathname.startsWith("/static/")) {
     event.respondWith(staleWhileRevalidate(event));
