@@ -27,8 +27,10 @@ install-dev: $(VENV)/.installed-dev
 run: $(VENV)/.installed
 	$(BIN)/flask --app wsgi db-migrate
 	@if [ "$(MEDKAB_DEMO)" != "0" ]; then $(BIN)/flask --app wsgi seed-demo; fi
-	@echo "Кабинет медработника: http://$(MEDKAB_HOST):$(MEDKAB_PORT)"
-	MEDKAB_DEBUG=$${MEDKAB_DEBUG:-$(MEDKAB_DEMO)} $(BIN)/gunicorn --workers $(MEDKAB_WORKERS) --bind $(MEDKAB_HOST):$(MEDKAB_PORT) \
+	@echo "Кабинет медработника: http://localhost:$(MEDKAB_PORT)  (passkeys need this name, not 127.0.0.1)"
+	MEDKAB_DEBUG=$${MEDKAB_DEBUG:-$(MEDKAB_DEMO)} \
+	MEDKAB_WEBAUTHN_ORIGINS=$${MEDKAB_WEBAUTHN_ORIGINS:-http://localhost:$(MEDKAB_PORT)} \
+	$(BIN)/gunicorn --workers $(MEDKAB_WORKERS) --bind $(MEDKAB_HOST):$(MEDKAB_PORT) \
 		--access-logfile - --forwarded-allow-ips 127.0.0.1 wsgi:app
 
 test: $(VENV)/.installed-dev
