@@ -5,11 +5,6 @@ from flask import Response, redirect
 from webapp.extensions import htmx
 
 
-def is_htmx() -> bool:
-    """True for any request sent by htmx (boosted or not)."""
-    return bool(htmx)
-
-
 def wants_partial() -> bool:
     """True when htmx asks for a fragment: neither a boosted navigation nor a history restore."""
     return bool(htmx) and not htmx.boosted and not htmx.history_restore_request

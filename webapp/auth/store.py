@@ -3,8 +3,6 @@
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from flask import abort
-
 from webapp.clock import now, now_iso
 from webapp.validators import normalize_phone, normalize_snils, snils_is_valid
 
@@ -73,14 +71,6 @@ def get_user(db, user_id) -> User | None:
         return None
     fields = {k: row[k] for k in User.__dataclass_fields__ if k != "roles"}
     return User(**fields, roles=frozenset((row["role_list"] or "").split(",")) - {""})
-
-
-def get_user_or_404(db, user_id) -> User:
-    """The user or a 404."""
-    user = get_user(db, user_id)
-    if user is None:
-        abort(404)
-    return user
 
 
 def get_row(db, user_id) -> dict | None:
@@ -201,12 +191,6 @@ def set_password_hash(db, user_id: int, password_hash: str) -> None:
 def delete_pending(db, user_id: int) -> None:
     """Drop an unconfirmed registration whose window has passed."""
     db.execute("delete from users where id = ? and status = 'pending'", [user_id])
-
-
-def set_roles(db, user_id: int, roles) -> None:
-    """Replace the user's roles."""
-    db.execute("delete from user_roles where user_id = ?", [user_id])
-    db["user_roles"].insert_all([{"user_id": user_id, "role": role} for role in roles])
 
 
 def count_users(db) -> int:

@@ -3,7 +3,7 @@
 import functools
 from datetime import datetime, timedelta
 
-from flask import current_app, jsonify, redirect, request, session, url_for
+from flask import current_app, jsonify, request, session, url_for
 from flask_login import current_user
 
 from webapp import htmx
@@ -62,8 +62,3 @@ def _same_site_referrer() -> str:
     if referrer.startswith(root):
         return "/" + referrer[len(root) :]
     return url_for("security.index")
-
-
-def to_security():
-    """Redirect target after a factor change."""
-    return redirect(url_for("security.index"))

@@ -44,14 +44,6 @@ def webauthn_handle(db, user_id: int) -> bytes:
     return handle.encode()
 
 
-def user_by_handle(db, handle: bytes) -> int | None:
-    """Whose passkey this user handle names."""
-    row = db.execute(
-        "select id from users where webauthn_handle = ?", [handle.decode(errors="replace")]
-    ).fetchone()
-    return row[0] if row else None
-
-
 def passkeys(db, user_id: int) -> list[dict]:
     """The user's passkeys, newest first."""
     return list(
