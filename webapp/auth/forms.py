@@ -179,5 +179,6 @@ class NewPasswordForm(Form):
 class AppCodeForm(CodeForm):
     """A six-digit code from the authenticator app."""
 
-    code = StringField("Код из приложения", filters=[strip],
-                       validators=[DataRequired(REQUIRED), Length(max=12)])
+    code = StringField(
+        "Код из приложения", filters=[strip], validators=[DataRequired(REQUIRED), Length(max=12)]
+    )

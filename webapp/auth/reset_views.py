@@ -197,13 +197,7 @@ def password():
         )
         return htmx.redirect_to(verify_views.begin("reset", pending["user_id"]))
     row = store.get_row(db, pending["user_id"])
-    personal = [
-        row["surname"],
-        row["name"],
-        row["patronymic"],
-        row["email"].split("@")[0],
-        row["phone"][-10:],
-    ]
+    personal = store.personal_words(row)
     min_length = current_app.config[
         "PASSWORD_MIN_LENGTH_WITH_2FA" if has_factor else "PASSWORD_MIN_LENGTH"
     ]

@@ -206,3 +206,14 @@ def block_password(db, user_id: int) -> None:
 def unblock_password(db, user_id: int) -> None:
     """A new password was set through recovery."""
     db.execute("update users set password_blocked_at = null where id = ?", [user_id])
+
+
+def personal_words(row: dict) -> list[str]:
+    """What a password must not contain: the person's names, phone and email name."""
+    return [
+        row["surname"],
+        row["name"],
+        row["patronymic"],
+        row["email"].split("@")[0],
+        row["phone"][-10:],
+    ]

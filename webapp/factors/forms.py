@@ -3,7 +3,7 @@
 from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, Length, ValidationError
 
-from webapp.auth.forms import REQUIRED, _check_password
+from webapp.auth.forms import REQUIRED
 from webapp.factors import recovery
 from webapp.forms import Form, no_control_chars, strip
 
@@ -39,25 +39,6 @@ class PasskeyNameForm(Form):
         filters=[strip],
         validators=[DataRequired(REQUIRED), Length(max=60), no_control_chars],
     )
-
-
-class ChangePasswordForm(Form):
-    """A new password for a signed-in user."""
-
-    password = PasswordField("Новый пароль", validators=[DataRequired(REQUIRED)])
-    confirm = PasswordField("Повторите пароль", validators=[DataRequired(REQUIRED)])
-
-    def __init__(self, *args, personal=(), min_length=None, **kwargs):
-        super().__init__(*args, **kwargs)
-        self._personal = list(personal)
-        self._min_length = min_length
-
-    def validate_password(self, field):
-        _check_password(self, field, self._personal, self._min_length)
-
-    def validate_confirm(self, field):
-        if field.data != self.password.data:
-            raise ValidationError("Пароли не совпадают.")
 
 
 class PhoneChangeForm(Form):

@@ -1,5 +1,7 @@
 """The second-factor page, shared by sign-in, password reset and step-up."""
 
+import functools
+
 from flask import (
     Blueprint,
     current_app,
@@ -113,6 +115,24 @@ def _guard(pending, facts, factor):
     return None
 
 
+def answers(factor: str):
+    """View decorator: a check must be pending and this factor allowed and not blocked;
+    the view gets the pending check and the user's enrolled factors."""
+
+    def decorate(view):
+        @functools.wraps(view)
+        def wrapper():
+            pending = _pending()
+            if not pending:
+                return redirect(url_for("auth.login"))
+            facts = store.enrolled(get_db(), pending["user_id"])
+            return _guard(pending, facts, factor) or view(pending, facts)
+
+        return wrapper
+
+    return decorate
+
+
 def _failed(pending, facts, factor, form, message):
     db = get_db()
     failures.record_failure(db, pending["user_id"], factor)
@@ -130,16 +150,10 @@ def _failed(pending, facts, factor, form, message):
 
 @bp.post("/totp")
 @limiter.limit(lambda: current_app.config["RATELIMIT_LOGIN"])
-def with_totp():
+@answers("totp")
+def with_totp(pending, facts):
     """Check a code from the authenticator app; a step is accepted once."""
-    pending = _pending()
-    if not pending:
-        return redirect(url_for("auth.login"))
     db = get_db()
-    facts = store.enrolled(db, pending["user_id"])
-    refusal = _guard(pending, facts, "totp")
-    if refusal:
-        return refusal
     form = AppCodeForm(prefix="totp")
     if not form.validate_on_submit():
         return _page(pending, facts, status=422, forms={"totp": form})
@@ -176,16 +190,10 @@ def with_totp():
 
 @bp.post("/sms/send")
 @limiter.limit(lambda: current_app.config["RATELIMIT_SIGNUP"])
-def send_sms_code():
+@answers("sms")
+def send_sms_code(pending, facts):
     """Send a sign-in code to the confirmed phone."""
-    pending = _pending()
-    if not pending:
-        return redirect(url_for("auth.login"))
     db = get_db()
-    facts = store.enrolled(db, pending["user_id"])
-    refusal = _guard(pending, facts, "sms")
-    if refusal:
-        return refusal
     user = users.get_row(db, pending["user_id"])
     problem = send_code(db, purpose="login", phone=user["phone"], user_id=user["id"])
     if problem:
@@ -197,16 +205,10 @@ def send_sms_code():
 
 
 @bp.post("/sms")
-def with_sms():
+@answers("sms")
+def with_sms(pending, facts):
     """Check the SMS code."""
-    pending = _pending()
-    if not pending:
-        return redirect(url_for("auth.login"))
     db = get_db()
-    facts = store.enrolled(db, pending["user_id"])
-    refusal = _guard(pending, facts, "sms")
-    if refusal:
-        return refusal
     form = CodeForm(prefix="sms")
     if not form.validate_on_submit():
         return _page(pending, facts, status=422, forms={"sms": form})
@@ -222,16 +224,10 @@ def with_sms():
 
 @bp.post("/recovery")
 @limiter.limit(lambda: current_app.config["RATELIMIT_LOGIN"])
-def with_recovery():
+@answers("recovery")
+def with_recovery(pending, facts):
     """Spend a recovery code; the owner hears about it on every channel."""
-    pending = _pending()
-    if not pending:
-        return redirect(url_for("auth.login"))
     db = get_db()
-    facts = store.enrolled(db, pending["user_id"])
-    refusal = _guard(pending, facts, "recovery")
-    if refusal:
-        return refusal
     form = RecoveryCodeForm()
     if not form.validate_on_submit():
         return _page(pending, facts, status=422, forms={"recovery": form})
@@ -256,16 +252,10 @@ def with_recovery():
 
 @bp.post("/password")
 @limiter.limit(lambda: current_app.config["RATELIMIT_LOGIN"])
-def with_password():
+@answers("password")
+def with_password(pending, facts):
     """The password, when it is the factor asked for."""
-    pending = _pending()
-    if not pending:
-        return redirect(url_for("auth.login"))
     db = get_db()
-    facts = store.enrolled(db, pending["user_id"])
-    refusal = _guard(pending, facts, "password")
-    if refusal:
-        return refusal
     form = PasswordCheckForm()
     if not form.validate_on_submit():
         return _page(pending, facts, status=422, forms={"password": form})

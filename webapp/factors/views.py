@@ -18,11 +18,11 @@ from webapp import htmx
 from webapp.auth import sessions as server_sessions
 from webapp.auth import store as users
 from webapp.auth.flows import check_code, cipher, send_code
-from webapp.auth.forms import AppCodeForm, CodeForm
+from webapp.auth.forms import AppCodeForm, CodeForm, NewPasswordForm
 from webapp.clock import now
 from webapp.db import get_db
 from webapp.factors import TITLES, passkeys, recovery, score, store, totp
-from webapp.factors.forms import ChangePasswordForm, PasskeyNameForm
+from webapp.factors.forms import PasskeyNameForm
 from webapp.factors.gate import must_enrol
 from webapp.factors.stepup import mark_factor, step_up_required
 from webapp.notifications import notify_owner
@@ -333,14 +333,8 @@ def password():
     min_length = current_app.config[
         "PASSWORD_MIN_LENGTH_WITH_2FA" if has_factor else "PASSWORD_MIN_LENGTH"
     ]
-    personal = [
-        row["surname"],
-        row["name"],
-        row["patronymic"],
-        row["email"].split("@")[0],
-        row["phone"][-10:],
-    ]
-    form = ChangePasswordForm(personal=personal, min_length=min_length)
+    personal = users.personal_words(row)
+    form = NewPasswordForm(personal=personal, min_length=min_length)
     if not form.validate_on_submit():
         return render_template("factors/password.html", form=form, min_length=min_length), (
             422 if request.method == "POST" else 200
