@@ -207,3 +207,10 @@ def create_sign_in_factors(db):
             ) strict""",
         "create index recovery_requests_status on recovery_requests(status, id)",
     )
+
+
+@migrations()
+def keep_replaced_sessions_briefly(db):
+    """A rotated-away session id stays known for a minute so late requests cannot clobber
+    the new cookie."""
+    _run(db, "alter table sessions add column replaced_at text")

@@ -118,3 +118,29 @@ def test_login_history_lists_sign_in_events(client, auth, user):
     auth.login()
     html = client.get("/profile/history").get_data(as_text=True)
     assert "Неудачная попытка входа" in html and "Вход" in html
+
+
+def test_a_late_request_with_the_pre_sign_in_cookie_does_not_sign_out(app, user, db):
+    """The login page's background requests may land after sign-in rotated the id."""
+    from tests.conftest import PASSWORD, post_form
+
+    client = app.test_client()
+    client.get("/login")
+    old = client.get_cookie("medkab_session").value
+    post_form(client, "/login", {"login": "+79120000001", "password": PASSWORD})
+    new = client.get_cookie("medkab_session").value
+    late = app.test_client()
+    late.set_cookie("medkab_session", old)
+    response = late.post("/login/passkey/options", headers={"Accept": "application/json"})
+    assert "medkab_session" not in response.headers.get("Set-Cookie", "")
+    assert db.execute("select count(*) from sessions where user_id is not null").fetchone()[0] == 1
+    assert client.get_cookie("medkab_session").value == new
+    assert client.get("/").status_code == 200
+
+
+def test_static_and_offline_need_no_session(client, db):
+    for url in ("/offline", "/sw.js", "/manifest.webmanifest", "/static/css/app.css"):
+        with client.get(url) as response:
+            assert "Set-Cookie" not in response.headers, url
+    assert db.execute("select count(*) from sessions").fetchone()[0] == 0
+    assert "X-CSRFToken" not in client.get("/offline").get_data(as_text=True)

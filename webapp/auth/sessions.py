@@ -5,12 +5,15 @@ import json
 import secrets
 from datetime import datetime, timedelta
 
-from flask import g, request
+from flask import request
 from flask.sessions import SessionInterface, SessionMixin
 from werkzeug.datastructures import CallbackDict
 
 from webapp.clock import now
 from webapp.db import get_db
+
+SESSIONLESS_PATHS = ("/static/", "/sw.js", "/manifest.webmanifest", "/offline")
+REPLACED_GRACE_SECONDS = 60
 
 
 def _hash(token: str) -> str:
@@ -21,7 +24,7 @@ def _hash(token: str) -> str:
 class ServerSession(CallbackDict, SessionMixin):
     """Session data plus the bookkeeping the interface needs."""
 
-    def __init__(self, initial=None, token=None, row=None):
+    def __init__(self, initial=None, token=None, row=None, frozen=False):
         def on_update(self):
             self.modified = True
 
@@ -31,6 +34,7 @@ class ServerSession(CallbackDict, SessionMixin):
         self.modified = False
         self.rotate = False
         self.destroy = False
+        self.frozen = frozen  # never stored, never sets or clears the cookie
 
 
 def rotate_session() -> None:
@@ -58,13 +62,18 @@ class ServerSessionInterface(SessionInterface):
     """Loads and stores sessions in the `sessions` table with idle and absolute timeouts."""
 
     def open_session(self, app, request):
+        if request.path.startswith(SESSIONLESS_PATHS):
+            return ServerSession(frozen=True)
         token = request.cookies.get(cookie_name(app))
         if not token or len(token) > 100:
             return ServerSession()
         row = self._load(app, token)
         if row is None:
-            g.session_expired = True
             return ServerSession()
+        if row["replaced_at"]:
+            # A request that left before sign-in rotated the id: answer it without a session
+            # and without touching the cookie the browser now holds.
+            return ServerSession(frozen=True)
         try:
             data = json.loads(row["data"])
         except ValueError:
@@ -79,8 +88,12 @@ class ServerSessionInterface(SessionInterface):
         moment = now()
         idle = timedelta(seconds=app.config["SESSION_IDLE_SECONDS"])
         absolute = timedelta(seconds=app.config["SESSION_ABSOLUTE_SECONDS"])
+        replaced = row["replaced_at"] and moment - datetime.fromisoformat(
+            row["replaced_at"]
+        ) > timedelta(seconds=REPLACED_GRACE_SECONDS)
         if (
-            moment - datetime.fromisoformat(row["last_seen_at"]) > idle
+            replaced
+            or moment - datetime.fromisoformat(row["last_seen_at"]) > idle
             or moment - datetime.fromisoformat(row["created_at"]) > absolute
         ):
             db.execute("delete from sessions where id = ?", [row["id"]])
@@ -91,14 +104,14 @@ class ServerSessionInterface(SessionInterface):
         name = cookie_name(app)
         secure = app.config["HTTPS"]
         db = get_db()
+        if session.frozen:
+            return
         if session.destroy or (not session and session.token and session.modified):
             if session.token:
                 db.execute("delete from sessions where token_hash = ?", [_hash(session.token)])
             response.delete_cookie(name, path="/", secure=secure, httponly=True, samesite="Lax")
             return
         if not session.token and not session:
-            if getattr(g, "session_expired", False):
-                response.delete_cookie(name, path="/", secure=secure, httponly=True, samesite="Lax")
             return
         moment = now()
         stamp = moment.isoformat(timespec="seconds")
@@ -119,7 +132,11 @@ class ServerSessionInterface(SessionInterface):
             }
             with db.atomic():
                 if old:
-                    db.execute("delete from sessions where token_hash = ?", [_hash(old)])
+                    db.execute(
+                        "update sessions set replaced_at = ?, user_id = null, data = '{}' "
+                        "where token_hash = ?",
+                        [stamp, _hash(old)],
+                    )
                 db["sessions"].insert({**fields, "created_at": stamp})
                 if secrets.randbelow(100) == 0:
                     purge_expired(db, app.config["SESSION_IDLE_SECONDS"])
