@@ -276,6 +276,7 @@ def test_sms_factor_and_recovery_codes(site, new_context):
         text = saved.read()
     assert all(code in text for code in codes)
     page.get_by_role("link", name="Я сохранил коды").click()
+    expect(page).to_have_url(site + "/security")
     sign_out(page, site)
 
     # Sign in with a recovery code; the owner is told and asked to re-enrol.
