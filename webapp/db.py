@@ -1,5 +1,6 @@
 """One SQLite connection per request, with the pragmas of DESIGN §5."""
 
+import contextlib
 import sqlite3
 
 from flask import current_app, g
@@ -14,12 +15,40 @@ PRAGMAS = (
 )
 
 
+class WriteFirstDatabase(Database):
+    """sqlite-utils' Database whose outermost atomic() takes the write lock at BEGIN.
+
+    A deferred BEGIN that reads (sqlite-utils looks at the schema before inserting) and then
+    writes cannot wait for another writer: SQLite answers "database is locked" at once instead
+    of honouring busy_timeout. BEGIN IMMEDIATE waits its turn up front.
+    """
+
+    @contextlib.contextmanager
+    def atomic(self):
+        if self.conn.in_transaction:
+            with super().atomic():
+                yield self
+            return
+        self.conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield self
+        except BaseException:
+            self.rollback()
+            raise
+        else:
+            try:
+                self.conn.execute("COMMIT")
+            except BaseException:
+                self.rollback()
+                raise
+
+
 def connect(path) -> Database:
     """Open the database file with our pragmas; used by requests, the CLI and tests."""
     conn = sqlite3.connect(str(path), check_same_thread=False)
     for pragma in PRAGMAS:
         conn.execute(pragma)
-    return Database(conn, execute_plugins=False)
+    return WriteFirstDatabase(conn, execute_plugins=False)
 
 
 def get_db() -> Database:

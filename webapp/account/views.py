@@ -35,12 +35,11 @@ def profile():
 
 def _sessions_page():
     db = get_db()
-    rows = sessions.list_for_user(db, current_user.id)
+    current_id = sessions.current_session_id()
+    rows = sorted(sessions.list_for_user(db, current_user.id), key=lambda s: s["id"] != current_id)
     partial = htmx.wants_partial()
     template = "account/_sessions.html" if partial else "account/sessions.html"
-    return render_template(
-        template, sessions=rows, partial=partial, current_id=sessions.current_session_id()
-    )
+    return render_template(template, sessions=rows, partial=partial, current_id=current_id)
 
 
 @bp.get("/sessions")

@@ -77,6 +77,15 @@ class RegistrationForm(Form):
         validators=[DataRequired(REQUIRED), Length(max=254), no_control_chars],
     )
     password = PasswordField("Пароль", validators=[DataRequired(REQUIRED)])
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.password.description = (
+            f"Не короче {current_app.config['PASSWORD_MIN_LENGTH']} символов. Удобнее всего — "
+            "фраза из нескольких слов, например «зелёный чай в 7 утра». Распространённые пароли "
+            "и ваши имя, телефон или почта не подойдут."
+        )
+
     consent = BooleanField(
         "Я даю согласие на обработку персональных данных",
         validators=[DataRequired("Без согласия на обработку данных регистрация невозможна.")],
