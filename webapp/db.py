@@ -6,8 +6,8 @@ import sqlite3
 from flask import current_app, g
 from sqlite_utils import Database
 
+# Per connection; journal_mode=WAL is stored in the file and set once by migrate().
 PRAGMAS = (
-    "PRAGMA journal_mode=WAL",
     "PRAGMA synchronous=NORMAL",
     "PRAGMA foreign_keys=ON",
     "PRAGMA busy_timeout=5000",
@@ -69,6 +69,7 @@ def migrate(db: Database) -> list[str]:
     """Apply pending migrations; return the names applied."""
     from migrations.migrations import migrations
 
+    db.execute("PRAGMA journal_mode=WAL")
     pending = [m.name for m in migrations.pending(db)]
     migrations.apply(db)
     return pending

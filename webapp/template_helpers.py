@@ -3,6 +3,7 @@
 from datetime import datetime
 
 from webapp.clock import now
+from webapp.icons import icon
 from webapp.validators import format_phone, mask_phone
 
 MONTHS = (
@@ -93,6 +94,7 @@ def init_app(app) -> None:
             return {}
         return {"unread_notices": unread_count(get_db(), current_user.id)}
 
+    app.jinja_env.globals["icon"] = icon
     app.jinja_env.filters.update(
         datetime=human_datetime,
         date=human_date,
