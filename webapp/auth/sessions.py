@@ -101,11 +101,11 @@ class ServerSessionInterface(SessionInterface):
         return row
 
     def save_session(self, app, session, response):
+        if session.frozen:
+            return
         name = cookie_name(app)
         secure = app.config["HTTPS"]
         db = get_db()
-        if session.frozen:
-            return
         if session.destroy or (not session and session.token and session.modified):
             if session.token:
                 db.execute("delete from sessions where token_hash = ?", [_hash(session.token)])
