@@ -82,9 +82,11 @@ class ServerSessionInterface(SessionInterface):
 
     def _load(self, app, token):
         db = get_db()
-        row = next(db.query("select * from sessions where token_hash = ?", [_hash(token)]), None)
-        if row is None:
+        cursor = db.execute("select * from sessions where token_hash = ?", [_hash(token)])
+        found = cursor.fetchone()
+        if found is None:
             return None
+        row = dict(zip([c[0] for c in cursor.description], found, strict=True))
         moment = now()
         idle = timedelta(seconds=app.config["SESSION_IDLE_SECONDS"])
         absolute = timedelta(seconds=app.config["SESSION_ABSOLUTE_SECONDS"])
@@ -137,7 +139,12 @@ class ServerSessionInterface(SessionInterface):
                         "where token_hash = ?",
                         [stamp, _hash(old)],
                     )
-                db["sessions"].insert({**fields, "created_at": stamp})
+                fields["created_at"] = stamp
+                db.execute(  # plain SQL: sqlite-utils' insert() re-reads the schema every time
+                    f"insert into sessions ({', '.join(fields)}) "  # noqa: S608 - fixed names
+                    f"values ({', '.join('?' for _ in fields)})",
+                    list(fields.values()),
+                )
                 if secrets.randbelow(100) == 0:
                     purge_expired(db, app.config["SESSION_IDLE_SECONDS"])
             session.token = token

@@ -59,16 +59,15 @@ class User:
 
 def get_user(db, user_id) -> User | None:
     """The user with this id and their roles, in one query; or None."""
-    row = next(
-        db.query(
-            "select users.*, (select group_concat(role) from user_roles r "
-            "where r.user_id = users.id) as role_list from users where id = ?",
-            [user_id],
-        ),
-        None,
+    cursor = db.execute(
+        "select users.*, (select group_concat(role) from user_roles r "
+        "where r.user_id = users.id) as role_list from users where id = ?",
+        [user_id],
     )
-    if row is None:
+    found = cursor.fetchone()
+    if found is None:
         return None
+    row = dict(zip([c[0] for c in cursor.description], found, strict=True))
     fields = {k: row[k] for k in User.__dataclass_fields__ if k != "roles"}
     return User(**fields, roles=frozenset((row["role_list"] or "").split(",")) - {""})
 
