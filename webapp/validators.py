@@ -28,7 +28,7 @@ def snils_checksum(first9: str) -> int:
 def snils_is_valid(value: str) -> bool:
     """True for 11 digits (separators allowed) whose control number matches."""
     digits = _digits_only(value)
-    if not re.fullmatch(r"\d{11}", digits):
+    if not re.fullmatch(r"[0-9]{11}", digits):
         return False
     # Numbers up to 001-001-998 were issued before the checksum existed.
     if int(digits[:9]) <= 1001998:
@@ -105,3 +105,44 @@ def birth_date_problem(born: date, today: date) -> str | None:
     if age < 14:
         return "Регистрация доступна с 14 лет."
     return None
+
+
+_INN10 = (2, 4, 10, 3, 5, 9, 4, 6, 8)
+_INN11 = (7, 2, 4, 10, 3, 5, 9, 4, 6, 8)
+_INN12 = (3, 7, 2, 4, 10, 3, 5, 9, 4, 6, 8)
+
+
+def _inn_digit(digits: str, weights) -> int:
+    return sum(int(d) * w for d, w in zip(digits, weights, strict=False)) % 11 % 10
+
+
+def inn_is_valid(value: str) -> bool:
+    """ИНН: 10 digits (organisation, one control digit) or 12 (person, two control digits)."""
+    digits = _digits_only(value)
+    if re.fullmatch(r"[0-9]{10}", digits):
+        return _inn_digit(digits, _INN10) == int(digits[9])
+    if re.fullmatch(r"[0-9]{12}", digits):
+        return _inn_digit(digits, _INN11) == int(digits[10]) and _inn_digit(digits, _INN12) == int(
+            digits[11]
+        )
+    return False
+
+
+def oktmo_is_valid(value: str) -> bool:
+    """ОКТМО: 8 digits (municipality) or 11 (settlement)."""
+    return bool(re.fullmatch(r"[0-9]{8}|[0-9]{11}", _digits_only(value)))
+
+
+def passport_is_valid(series: str, number: str) -> bool:
+    """Russian internal passport: series of 4 digits, number of 6 (not all zeros)."""
+    series, number = _digits_only(series), _digits_only(number)
+    return bool(
+        re.fullmatch(r"[0-9]{4}", series)
+        and re.fullmatch(r"[0-9]{6}", number)
+        and number != "000000"
+    )
+
+
+def division_code_is_valid(value: str) -> bool:
+    """Код подразделения: six digits written NNN-NNN."""
+    return bool(re.fullmatch(r"[0-9]{6}", _digits_only(value)))
