@@ -1,0 +1,1 @@
+"""The worker's professional record (ФРМР blocks): personal data, employment, education, НМО."""
