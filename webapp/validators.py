@@ -37,7 +37,7 @@ def snils_is_valid(value: str) -> bool:
 
 
 def normalize_snils(value: str) -> str:
-    """Format as 'XXX-XXX-XXX YY'; the input must be valid."""
+    """Format as '123-456-789 64'; the input must be valid."""
     d = _digits_only(value)
     return f"{d[0:3]}-{d[3:6]}-{d[6:9]} {d[9:11]}"
 

@@ -264,7 +264,6 @@ def with_password(pending, facts):
         current_app.config, row["password_hash"], form.password.data
     ):
         return _failed(pending, facts, "password", form, "Неверный пароль.")
-    failures.reset(db, row["id"], "password")
     return _complete(pending, "password")
 
 
