@@ -11,7 +11,6 @@ from sqlite_utils import Database
 PRAGMAS = (
     "PRAGMA synchronous=NORMAL",
     "PRAGMA foreign_keys=ON",
-    "PRAGMA busy_timeout=5000",
     "PRAGMA journal_size_limit=67108864",
 )
 
@@ -46,10 +45,10 @@ class WriteFirstDatabase(Database):
 
 def connect(path) -> Database:
     """Open the database file with our pragmas; used by requests, the CLI and tests."""
-    conn = sqlite3.connect(str(path), check_same_thread=False)
+    conn = sqlite3.connect(str(path), timeout=5.0, check_same_thread=False)  # busy_timeout
     for pragma in PRAGMAS:
         conn.execute(pragma)
-    return WriteFirstDatabase(conn, execute_plugins=False)
+    return WriteFirstDatabase(conn, recursive_triggers=False, execute_plugins=False)
 
 
 def get_db() -> Database:

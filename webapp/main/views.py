@@ -4,7 +4,6 @@ from flask import Blueprint, abort, current_app, render_template
 from flask_login import current_user, login_required
 
 from webapp.adapters import outbox
-from webapp.auth.store import get_row
 from webapp.db import get_db
 
 bp = Blueprint("main", __name__)
@@ -14,8 +13,7 @@ bp = Blueprint("main", __name__)
 @login_required
 def index():
     """Dashboard: account status and what to do next."""
-    row = get_row(get_db(), current_user.id)
-    return render_template("main/index.html", account=row)
+    return render_template("main/index.html", account=current_user)
 
 
 @bp.get("/documents")
