@@ -7,7 +7,7 @@ from datetime import date
 import pytest
 
 from webapp import create_app
-from webapp.db import connect, migrate
+from webapp.db import close_keeper, connect, migrate
 from webapp.validators import normalize_snils, snils_checksum
 
 HTMX = {"HX-Request": "true"}
@@ -55,6 +55,7 @@ def app(tmp_path):
     migrate(db)
     db.close()
     yield app
+    close_keeper(app)
 
 
 @pytest.fixture

@@ -90,6 +90,14 @@ def migrate(db: Database) -> list[str]:
     return pending
 
 
+def close_keeper(app) -> None:
+    """Close the idle per-process connection (tests that build many apps call this)."""
+    keeper = app.extensions.pop("db_keeper", None)
+    if keeper is not None:
+        atexit.unregister(keeper.close)
+        keeper.close()
+
+
 def init_app(app) -> None:
     """Register teardown."""
     app.teardown_appcontext(close_db)

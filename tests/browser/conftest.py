@@ -15,7 +15,7 @@ from werkzeug.serving import WSGIRequestHandler, make_server
 
 from tests.conftest import PASSWORD, settings_for
 from webapp import create_app
-from webapp.db import connect, migrate
+from webapp.db import close_keeper, connect, migrate
 
 CHROMIUM = Path("/usr/bin/chromium")
 SKIP_REASON = (
@@ -101,6 +101,7 @@ def serve(tmp_path):
         server.shutdown()
         thread.join(timeout=10)
         server.server_close()
+        close_keeper(app)
 
 
 @pytest.fixture
