@@ -24,23 +24,20 @@ def site(live_server):
     return base
 
 
-def virtual_authenticator(context, page, *, uv=True):
-    """A platform authenticator with resident keys and user verification (fingerprint/face)."""
+def virtual_authenticator(context, page, **options):
+    """A platform authenticator with resident keys and user verification (fingerprint/face);
+    `options` override the DevTools authenticator options."""
     cdp = context.new_cdp_session(page)
     cdp.send("WebAuthn.enable", {"enableUI": False})
-    made = cdp.send(
-        "WebAuthn.addVirtualAuthenticator",
-        {
-            "options": {
-                "protocol": "ctap2",
-                "transport": "internal",
-                "hasResidentKey": True,
-                "hasUserVerification": True,
-                "isUserVerified": uv,
-                "automaticPresenceSimulation": True,
-            }
-        },
-    )
+    defaults = {
+        "protocol": "ctap2",
+        "transport": "internal",
+        "hasResidentKey": True,
+        "hasUserVerification": True,
+        "isUserVerified": True,
+        "automaticPresenceSimulation": True,
+    }
+    made = cdp.send("WebAuthn.addVirtualAuthenticator", {"options": {**defaults, **options}})
     return cdp, made["authenticatorId"]
 
 
@@ -188,23 +185,12 @@ def test_authenticator_without_user_verification_is_only_a_second_factor(site, n
         "PublicKeyCredential.isConditionalMediationAvailable = async () => false;"
     )
     page = other.new_page()
-    other_cdp = other.new_cdp_session(page)
-    other_cdp.send("WebAuthn.enable", {"enableUI": False})
-    key = other_cdp.send(
-        "WebAuthn.addVirtualAuthenticator",
-        {
-            "options": {
-                "protocol": "ctap2",
-                "transport": "usb",
-                "hasResidentKey": True,
-                "hasUserVerification": False,
-                "automaticPresenceSimulation": True,
-            }
-        },
+    other_cdp, key = virtual_authenticator(
+        other, page, transport="usb", hasUserVerification=False, isUserVerified=False
     )
     other_cdp.send(
         "WebAuthn.addCredential",
-        {"authenticatorId": key["authenticatorId"], "credential": saved["credentials"][0]},
+        {"authenticatorId": key, "credential": saved["credentials"][0]},
     )
     page.goto(site + "/login")
     page.get_by_role("button", name="Войти с ключом доступа").click()

@@ -198,9 +198,7 @@ def password():
         return htmx.redirect_to(verify_views.begin("reset", pending["user_id"]))
     row = store.get_row(db, pending["user_id"])
     personal = store.personal_words(row)
-    min_length = current_app.config[
-        "PASSWORD_MIN_LENGTH_WITH_2FA" if has_factor else "PASSWORD_MIN_LENGTH"
-    ]
+    min_length = factor_store.password_min_length(current_app.config, facts)
     form = NewPasswordForm(personal=personal, min_length=min_length)
     if not form.validate_on_submit():
         return render_template("reset/password.html", form=form, min_length=min_length), (

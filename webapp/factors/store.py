@@ -30,6 +30,12 @@ def second_factors(facts: dict) -> list[str]:
     return [name for name in STRENGTH[:-1] if facts[name]]
 
 
+def password_min_length(config, facts: dict) -> int:
+    """DESIGN §4: 8 characters when the account has a second factor, 15 otherwise."""
+    key = "PASSWORD_MIN_LENGTH_WITH_2FA" if second_factors(facts) else "PASSWORD_MIN_LENGTH"
+    return config[key]
+
+
 def strongest(facts: dict) -> str:
     """The strongest factor the user has (the password when nothing else)."""
     return next((name for name in STRENGTH if name == "password" or facts[name]), "password")

@@ -52,13 +52,6 @@ def start(purpose: str, user_id: int, **kwargs):
     return htmx.redirect_to(begin(purpose, user_id, **kwargs))
 
 
-def _pending():
-    pending = session.get("verify")
-    if not pending:
-        return None
-    return pending
-
-
 def allowed(pending: dict, facts: dict) -> list[str]:
     """Factors that may answer this check, strongest first."""
     if pending["purpose"] == "stepup":
@@ -93,7 +86,7 @@ def _page(pending, facts, *, status=200, forms=None, sms_sent=False):
 @bp.get("")
 def index():
     """Choose and pass one of the allowed factors."""
-    pending = _pending()
+    pending = session.get("verify")
     if not pending:
         return redirect(url_for("auth.login"))
     return _page(pending, store.enrolled(get_db(), pending["user_id"]))
@@ -122,7 +115,7 @@ def answers(factor: str):
     def decorate(view):
         @functools.wraps(view)
         def wrapper():
-            pending = _pending()
+            pending = session.get("verify")
             if not pending:
                 return redirect(url_for("auth.login"))
             facts = store.enrolled(get_db(), pending["user_id"])
@@ -270,7 +263,7 @@ def with_password(pending, facts):
 @bp.post("/passkey/options")
 def passkey_options():
     """WebAuthn request options limited to this user's passkeys."""
-    pending = _pending()
+    pending = session.get("verify")
     if not pending:
         return jsonify(error="Запрос устарел. Начните заново."), 400
     db = get_db()
@@ -288,7 +281,7 @@ def passkey_options():
 @bp.post("/passkey")
 def with_passkey():
     """Check a passkey assertion for the pending user."""
-    pending = _pending()
+    pending = session.get("verify")
     if not pending:
         return jsonify(error="Запрос устарел. Начните заново."), 400
     db = get_db()

@@ -329,10 +329,7 @@ def password():
     """Change the password; other sessions end."""
     db = get_db()
     row = users.get_row(db, current_user.id)
-    has_factor = bool(store.second_factors(store.enrolled(db, current_user.id)))
-    min_length = current_app.config[
-        "PASSWORD_MIN_LENGTH_WITH_2FA" if has_factor else "PASSWORD_MIN_LENGTH"
-    ]
+    min_length = store.password_min_length(current_app.config, store.enrolled(db, current_user.id))
     personal = users.personal_words(row)
     form = NewPasswordForm(personal=personal, min_length=min_length)
     if not form.validate_on_submit():
