@@ -214,3 +214,144 @@ def keep_replaced_sessions_briefly(db):
     """A rotated-away session id stays known for a minute so late requests cannot clobber
     the new cookie."""
     _run(db, "alter table sessions add column replaced_at text")
+
+
+@migrations()
+def create_professional_record(db):
+    """Personal data, contacts, employment, education, certificates, categories, НМО, reminders.
+
+    Every credential row carries `source` and `verification` (DESIGN §5); dates are ISO text.
+    """
+    provenance = """source text not null default 'self'
+            check (source in ('self', 'employer', 'regulator', 'import')),
+            verification text not null default 'declared'
+            check (verification in ('declared', 'confirmed', 'rejected')),
+            rejection_reason text,
+            created_at text not null,
+            updated_at text not null"""
+    _run(
+        db,
+        """create table person (
+            user_id integer primary key references users(id) on delete cascade,
+            sex text check (sex in ('m', 'f')),
+            citizenship text,
+            address text,
+            inn_enc text,
+            inn_bidx text unique,
+            passport_enc text,
+            passport_bidx text unique,
+            passport_issued_on text,
+            passport_issued_by text,
+            passport_division_code text,
+            extra_phone text,
+            telegram text,
+            max_messenger text,
+            viber text,
+            updated_at text not null
+            ) strict""",
+        """create table name_changes (
+            id integer primary key,
+            user_id integer not null references users(id) on delete cascade,
+            old_surname text not null,
+            old_name text not null,
+            old_patronymic text,
+            changed_on text not null,
+            reason text not null,
+            document_title text not null,
+            created_at text not null
+            ) strict""",
+        "create index name_changes_user on name_changes(user_id, id)",
+        """create table notification_prefs (
+            user_id integer not null references users(id) on delete cascade,
+            topic text not null check (topic in ('reminders', 'applications')),
+            channel text not null check (channel in ('email', 'sms')),
+            enabled integer not null,
+            primary key (user_id, topic, channel)
+            ) strict, without rowid""",
+        f"""create table employments (
+            id integer primary key,
+            user_id integer not null references users(id) on delete cascade,
+            org_name text not null,
+            org_inn text not null,
+            org_ogrn text,
+            org_oktmo text not null,
+            org_address text,
+            department text,
+            position text not null,
+            specialty text,
+            rate real not null check (rate > 0 and rate <= 2),
+            kind text not null check (kind in ('main', 'external', 'internal')),
+            start_date text not null,
+            end_date text check (end_date is null or end_date >= start_date),
+            document_kind text check (document_kind in ('order', 'contract', 'std_r')),
+            document_number text,
+            document_date text,
+            {provenance}
+            ) strict""",
+        "create index employments_user on employments(user_id, start_date)",
+        f"""create table educations (
+            id integer primary key,
+            user_id integer not null references users(id) on delete cascade,
+            kind text not null check (kind in
+                ('higher', 'secondary', 'internship', 'residency', 'postgraduate', 'pk', 'pp')),
+            organization text not null,
+            program text not null,
+            start_date text,
+            end_date text not null check (start_date is null or end_date >= start_date),
+            doc_series text,
+            doc_number text not null,
+            hours integer check (hours is null or hours between 1 and 3000),
+            study_form text check (study_form in ('full', 'remote', 'mixed')),
+            {provenance}
+            ) strict""",
+        "create index educations_user on educations(user_id, end_date)",
+        f"""create table certificates (
+            id integer primary key,
+            user_id integer not null references users(id) on delete cascade,
+            kind text not null check (kind in
+                ('certificate', 'primary', 'primary_special', 'periodic')),
+            specialty text not null,
+            number text not null,
+            issued_on text not null,
+            valid_until text not null check (valid_until > issued_on),
+            {provenance}
+            ) strict""",
+        "create index certificates_user on certificates(user_id, valid_until)",
+        f"""create table categories (
+            id integer primary key,
+            user_id integer not null references users(id) on delete cascade,
+            specialty text not null,
+            category text not null check (category in ('second', 'first', 'highest')),
+            assigned_on text not null,
+            valid_until text not null check (valid_until > assigned_on),
+            order_number text,
+            {provenance}
+            ) strict""",
+        "create index categories_user on categories(user_id, valid_until)",
+        f"""create table nmo_entries (
+            id integer primary key,
+            user_id integer not null references users(id) on delete cascade,
+            specialty text not null,
+            day text not null,
+            element text not null check (element in ('course', 'event', 'module')),
+            title text not null,
+            provider text,
+            zet integer not null check (zet between 1 and 500),
+            confirmation_code text,
+            {provenance}
+            ) strict""",
+        "create index nmo_entries_user on nmo_entries(user_id, day)",
+        """create unique index nmo_entries_code on nmo_entries(user_id, confirmation_code)
+            where confirmation_code is not null""",
+        """create table reminders (
+            id integer primary key,
+            user_id integer not null references users(id) on delete cascade,
+            reminder_key text not null,
+            due_on text not null,
+            claimed_at text not null,
+            claimed_by text not null,
+            sent_at text,
+            error text,
+            unique (user_id, reminder_key)
+            ) strict""",
+    )
