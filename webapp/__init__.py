@@ -113,6 +113,8 @@ def _register_blueprints(app: Flask) -> None:
     from webapp.main.views import bp as main_bp
     from webapp.notifications.views import bp as notifications_bp
     from webapp.notifications.views import notice_bp
+    from webapp.profile import access_views, nmo_views  # noqa: F401  (routes on profile_bp)
+    from webapp.profile.views import bp as profile_bp
     from webapp.pwa.views import bp as pwa_bp
 
     for blueprint in (
@@ -125,6 +127,7 @@ def _register_blueprints(app: Flask) -> None:
         assisted_bp,
         account_change_bp,
         account_bp,
+        profile_bp,
         notifications_bp,
         notice_bp,
         admin_bp,

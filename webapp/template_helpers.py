@@ -1,6 +1,6 @@
 """Jinja filters and globals: dates, phones, device names, navigation."""
 
-from datetime import datetime
+from datetime import date, datetime
 
 from webapp.clock import now
 from webapp.icons import icon
@@ -30,11 +30,11 @@ def human_datetime(stamp: str | None) -> str:
     return f"{moment.day} {MONTHS[moment.month - 1]} {moment.year}, {moment:%H:%M}"
 
 
-def human_date(stamp: str | None) -> str:
-    """'23 ноября 2026' from an ISO date or datetime."""
+def human_date(stamp: "str | date | None") -> str:
+    """'23 ноября 2026' from a date or an ISO date/datetime string."""
     if not stamp:
         return "—"
-    moment = datetime.fromisoformat(stamp)
+    moment = stamp if isinstance(stamp, date) else datetime.fromisoformat(stamp)
     return f"{moment.day} {MONTHS[moment.month - 1]} {moment.year}"
 
 
@@ -101,4 +101,12 @@ def init_app(app) -> None:
         device=device_name,
         phone=format_phone,
         mask_phone=mask_phone,
+        role_titles=role_titles,
     )
+
+
+def role_titles(roles: str | None) -> str:
+    """'worker,admin' → 'Медработник, Администратор'."""
+    from webapp.auth.store import ROLE_TITLES
+
+    return ", ".join(ROLE_TITLES.get(r, r) for r in (roles or "").split(",") if r)

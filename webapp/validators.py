@@ -146,3 +146,18 @@ def passport_is_valid(series: str, number: str) -> bool:
 def division_code_is_valid(value: str) -> bool:
     """Код подразделения: six digits written NNN-NNN."""
     return bool(re.fullmatch(r"[0-9]{6}", _digits_only(value)))
+
+
+def ogrn_is_valid(value: str) -> bool:
+    """ОГРН (13 digits) or ОГРНИП (15): the last digit is the remainder of the rest by 11 or 13."""
+    digits = _digits_only(value)
+    if re.fullmatch(r"[0-9]{13}", digits):
+        return int(digits[:12]) % 11 % 10 == int(digits[12])
+    if re.fullmatch(r"[0-9]{15}", digits):
+        return int(digits[:14]) % 13 % 10 == int(digits[14])
+    return False
+
+
+def digits_of(value: str) -> str:
+    """The identifier with spaces and dashes removed (what is stored and compared)."""
+    return _digits_only(value)

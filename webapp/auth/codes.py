@@ -13,6 +13,7 @@ PURPOSE_TEXT = {
     "reset": "восстановления доступа",
     "login": "входа",
     "phone_change": "смены телефона",
+    "email_change": "смены почты",
 }
 
 

@@ -6,6 +6,7 @@ from urllib.parse import urlsplit
 from flask import abort, current_app, request, session
 from flask_login import current_user, login_user
 
+from webapp.adapters.mail import MailError, send_mail
 from webapp.adapters.sms import SmsError, send_sms
 from webapp.auth import codes, failures
 from webapp.auth.sessions import rotate_session
@@ -19,8 +20,12 @@ def cipher():
     return current_app.extensions["cipher"]
 
 
-def send_code(db, *, purpose: str, phone: str, user_id) -> str | None:
-    """Create and send a code; return a Russian reason when it cannot be sent now."""
+def send_code(db, *, purpose: str, phone: str, user_id, by_email: bool = False) -> str | None:
+    """Create and send a code; return a Russian reason when it cannot be sent now.
+
+    With `by_email` the recipient in `phone` is an email address and the code goes by mail
+    (same table, limits and checks: the recipient column holds whichever address it went to).
+    """
     config = current_app.config
     refusal = codes.send_refusal(db, config, phone=phone, ip=request.remote_addr)
     if refusal:
@@ -43,10 +48,17 @@ def send_code(db, *, purpose: str, phone: str, user_id) -> str | None:
                 user_id=user_id,
                 ip=request.remote_addr,
             )
-            send_sms(phone, codes.sms_text(purpose, code, config["SITE_DOMAIN"]))
+            text = codes.sms_text(purpose, code, config["SITE_DOMAIN"])
+            if by_email:
+                send_mail(phone, f"Код {code} — Кабинет медработника", text)
+            else:
+                send_sms(phone, text)
     except SmsError:
         current_app.logger.exception("SMS gateway failed")
         return "Не удалось отправить SMS. Попробуйте ещё раз через минуту."
+    except MailError:
+        current_app.logger.exception("mail server failed")
+        return "Не удалось отправить письмо. Попробуйте ещё раз через минуту."
     audit.record(db, "sms.sent", subject_user_id=user_id, details={"purpose": purpose})
     return None
 

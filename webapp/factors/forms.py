@@ -61,6 +61,24 @@ class PhoneChangeForm(Form):
         field.data = phone
 
 
+class EmailChangeForm(Form):
+    """A new email address for the account."""
+
+    email = StringField(
+        "Новая почта",
+        filters=[strip],
+        validators=[DataRequired(REQUIRED), Length(max=254), no_control_chars],
+    )
+
+    def validate_email(self, field):
+        from webapp.forms import email_problem
+
+        problem = email_problem(field.data)
+        if problem:
+            raise ValidationError(problem)
+        field.data = field.data.casefold()
+
+
 class DeleteAccountForm(Form):
     """Typing the word proves the intent."""
 

@@ -1,12 +1,20 @@
 """Стаж from employment periods: overlaps counted once, open periods run to today.
 
-Days are turned into years, months and days the way Russian record-of-service rules do it:
-every 30 days make a month and every 12 months a year.
+Each merged period is measured in whole calendar years, months and days (the last day
+included); the periods' parts are then added up and, as record-of-service rules do, every 30
+days over make a month and every 12 months a year.
 """
 
+import calendar
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
+
+
+def _add_months(day: date, months: int) -> date:
+    index = day.year * 12 + day.month - 1 + months
+    year, month = divmod(index, 12)
+    return date(year, month + 1, min(day.day, calendar.monthrange(year, month + 1)[1]))
 
 
 @dataclass(frozen=True)
@@ -18,10 +26,29 @@ class Span:
     days: int
 
     @classmethod
-    def from_days(cls, total: int) -> "Span":
-        months, days = divmod(total, 30)
-        years, months = divmod(months, 12)
-        return cls(years, months, days)
+    def from_parts(cls, years: int, months: int, days: int) -> "Span":
+        """Carry days over 30 into months and months over 12 into years."""
+        extra_months, days = divmod(days, 30)
+        extra_years, months = divmod(months + extra_months, 12)
+        return cls(years + extra_years, months, days)
+
+    @classmethod
+    def of_period(cls, start: date, end: date) -> "Span":
+        """Whole calendar years, months and days from start to end, both days included."""
+        after = end + timedelta(days=1)
+        months = (after.year - start.year) * 12 + after.month - start.month
+        if _add_months(start, months) > after:
+            months -= 1
+        days = (after - _add_months(start, months)).days
+        return cls(months // 12, months % 12, days)
+
+    @classmethod
+    def total_of(cls, periods: Iterable[tuple[date, date]]) -> "Span":
+        """The sum of several periods' spans."""
+        parts = [cls.of_period(start, end) for start, end in periods]
+        return cls.from_parts(
+            sum(p.years for p in parts), sum(p.months for p in parts), sum(p.days for p in parts)
+        )
 
     def __str__(self) -> str:
         return f"{self.years} л. {self.months} мес. {self.days} дн."
@@ -65,13 +92,13 @@ def seniority(jobs: Iterable[dict], today: date) -> Seniority:
     spans = [(job["start_date"], job["end_date"]) for job in jobs]
     specialties = sorted({job["specialty"] for job in jobs if job.get("specialty")})
     by_specialty = {
-        name: Span.from_days(
-            days_of(
+        name: Span.total_of(
+            merge(
                 [(j["start_date"], j["end_date"]) for j in jobs if j.get("specialty") == name],
                 today,
             )
         )
         for name in specialties
     }
-    total = days_of(spans, today)
-    return Seniority(Span.from_days(total), total, by_specialty, merge(spans, today))
+    merged = merge(spans, today)
+    return Seniority(Span.total_of(merged), days_of(spans, today), by_specialty, merged)

@@ -90,3 +90,21 @@ def search(
             [*params, limit],
         )
     )
+
+
+def about_user(db, user_id: int, *, before_id: int | None = None, limit: int = 30) -> list[dict]:
+    """Who read or changed this person's data (sign-ins are in «История входов»), newest first."""
+    marks = ",".join("?" for _ in LOGIN_ACTIONS)
+    keyset = "and a.id < ?" if before_id else ""
+    return list(
+        db.query(
+            "select a.*, u.surname as actor_surname, u.name as actor_name, "  # noqa: S608
+            "u.patronymic as actor_patronymic, "
+            "(select group_concat(role) from user_roles r where r.user_id = a.actor_id) "
+            "as actor_roles "
+            "from audit_log a left join users u on u.id = a.actor_id "
+            f"where a.subject_user_id = ? and a.action not in ({marks}) "
+            f"and a.action not like 'sms.%' {keyset} order by a.id desc limit ?",
+            [user_id, *LOGIN_ACTIONS, *([before_id] if before_id else []), limit],
+        )
+    )

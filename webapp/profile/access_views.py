@@ -1,0 +1,51 @@
+"""«Журнал доступа к моим данным»: who viewed or changed the worker's record, and when."""
+
+from flask import render_template, request
+from flask_login import current_user, login_required
+
+from webapp import htmx
+from webapp.db import get_db
+from webapp.profile.views import bp
+from webapp.security import audit
+
+PAGE = 30
+
+ACTION_TITLES = {
+    "profile.person.update": "Изменены личные данные",
+    "profile.name.change": "Изменено ФИО",
+    "profile.contacts.update": "Изменены контакты",
+    "profile.view": "Просмотр профиля",
+    "profile.nmo.export": "Выгрузка НМО",
+    "phone.change": "Изменён телефон",
+    "email.change": "Изменена почта",
+    "profile.employment.create": "Добавлено место работы",
+    "profile.employment.update": "Изменено место работы",
+    "profile.employment.delete": "Удалено место работы",
+    "profile.employment.confirm": "Место работы подтверждено",
+    "profile.employment.reject": "Место работы отклонено",
+    "profile.education.create": "Добавлено образование",
+    "profile.education.update": "Изменено образование",
+    "profile.education.delete": "Удалено образование",
+    "profile.certificate.create": "Добавлен сертификат или аккредитация",
+    "profile.certificate.update": "Изменён сертификат или аккредитация",
+    "profile.certificate.delete": "Удалён сертификат или аккредитация",
+    "profile.category.create": "Добавлена категория",
+    "profile.category.update": "Изменена категория",
+    "profile.category.delete": "Удалена категория",
+    "profile.nmo.create": "Добавлен элемент НМО",
+    "profile.nmo.update": "Изменён элемент НМО",
+    "profile.nmo.delete": "Удалён элемент НМО",
+}
+
+
+@bp.get("/access-log")
+@login_required
+def access_log():
+    """Every read by someone else and every change to the record, newest first."""
+    before = request.args.get("before", type=int)
+    rows = audit.about_user(get_db(), current_user.id, before_id=before, limit=PAGE + 1)
+    more = len(rows) > PAGE
+    context = {"rows": rows[:PAGE], "more": more, "titles": ACTION_TITLES}
+    if htmx.wants_partial():
+        return render_template("profile/_access_rows.html", **context)
+    return render_template("profile/access_log.html", **context)

@@ -1,0 +1,129 @@
+"""Everything the profile pages show, loaded with a fixed number of queries and computed once."""
+
+from dataclasses import dataclass
+from datetime import date
+
+from webapp.profile import checks, nmo, readiness, store
+from webapp.profile.seniority import Seniority, seniority
+
+ACTIVITY_REPORT_TYPE = "activity_report"
+
+
+@dataclass(frozen=True)
+class SpecialtyStatus:
+    """One specialty the worker is admitted to: its document, НМО progress and readiness."""
+
+    specialty: str
+    certificate: dict
+    progress: nmo.Progress
+    verdicts: list[readiness.Verdict]
+
+    @property
+    def ready(self) -> bool:
+        return all(v.ok for v in self.verdicts)
+
+
+@dataclass(frozen=True)
+class Summary:
+    """The worker's record with what is derived from it."""
+
+    user: dict
+    person: dict
+    records: dict[str, list[dict]]
+    seniority: Seniority
+    specialties: list[SpecialtyStatus]
+    findings: list[checks.Finding]
+    completeness: int
+    former_names: list[dict]
+
+
+def current_certificates(rows: list[dict]) -> dict[str, dict]:
+    """The latest accreditation or certificate per specialty (case-insensitive)."""
+    latest: dict[str, dict] = {}
+    for row in rows:
+        if row["kind"] not in checks.ACCREDITATION:
+            continue
+        key = row["specialty"].casefold()
+        if key not in latest or row["valid_until"] > latest[key]["valid_until"]:
+            latest[key] = row
+    return latest
+
+
+def _courses(records: dict, entries: list[dict], specialty: str) -> list[readiness.Course]:
+    """ПК courses count as formal hours, ПП and НМО events/modules as the rest.
+
+    НМО «course» elements are the same ПК programmes already listed under education, so they
+    are not counted twice.
+    """
+    courses = [
+        readiness.Course(row["end_date"], row["hours"] or 0, row["kind"] == "pk")
+        for row in records.get("education", [])
+        if row["kind"] in ("pk", "pp")
+    ]
+    courses += [
+        readiness.Course(e["day"], e["zet"], False)
+        for e in entries
+        if e["element"] != "course" and e["specialty"].casefold() == specialty
+    ]
+    return courses
+
+
+def specialty_statuses(
+    records: dict, entries: list[dict], today: date, has_report: bool
+) -> list[SpecialtyStatus]:
+    """Readiness and НМО progress for every specialty with a current document."""
+    result = []
+    for key, cert in sorted(current_certificates(records.get("certificate", [])).items()):
+        mine = [e for e in entries if e["specialty"].casefold() == key]
+        progress = nmo.progress(
+            [nmo.Entry(e["day"], e["zet"]) for e in mine], cert["issued_on"], today
+        )
+        record = readiness.Record(
+            expires=cert["valid_until"],
+            courses=_courses(records, entries, key),
+            nmo_zet_cycle=progress.zet,
+            nmo_zet_by_year={y.year: y.zet for y in progress.years},
+            has_activity_report=has_report,
+        )
+        result.append(
+            SpecialtyStatus(cert["specialty"], cert, progress, readiness.evaluate(record, today))
+        )
+    return result
+
+
+def build(db, user: dict, cipher, today: date, *, has_report: bool = False) -> Summary:
+    """Load the record (person, 4 record kinds, НМО, name changes) and derive the rest."""
+    person = store.get_person(db, user["id"])
+    clear = dict(person)
+    clear["inn"] = cipher.decrypt("inn", person["inn_enc"]) if person.get("inn_enc") else None
+    clear["passport"] = (
+        cipher.decrypt("passport", person["passport_enc"]) if person.get("passport_enc") else None
+    )
+    records = store.records(db, user["id"])
+    entries = store.nmo_entries(db, user["id"])
+    former = store.name_changes(db, user["id"])
+    specialties = specialty_statuses(records, entries, today, has_report)
+    birth = user["birth_date"]
+    snapshot = checks.Snapshot(
+        surname=user["surname"],
+        name=user["name"],
+        patronymic=user["patronymic"],
+        birth_date=date.fromisoformat(birth) if isinstance(birth, str) else birth,
+        email_confirmed=bool(user["email_confirmed_at"]),
+        person=clear,
+        records=records,
+        former_names=[
+            checks.short_name(f["old_surname"], f["old_name"], f["old_patronymic"]) for f in former
+        ],
+        readiness=[v for s in specialties for v in s.verdicts],
+    )
+    return Summary(
+        user=user,
+        person=clear,
+        records=records,
+        seniority=seniority(records.get("employment", []), today),
+        specialties=specialties,
+        findings=checks.findings(snapshot, today),
+        completeness=checks.completeness(snapshot),
+        former_names=former,
+    )
