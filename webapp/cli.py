@@ -11,6 +11,7 @@ from flask.cli import with_appcontext
 
 from webapp.auth import sessions, store
 from webapp.db import connect, migrate
+from webapp.notifications import reminder_runner
 from webapp.security import audit
 from webapp.security.passwords import hash_password, password_problem
 from webapp.validators import (
@@ -211,7 +212,19 @@ def purge_sessions():
     click.echo(f"Удалено устаревших сессий: {count}")
 
 
+@click.command("reminders")
+@with_appcontext
+def reminders():
+    """Send the reminders due today, once each, even alongside another run."""
+    db = _db()
+    try:
+        result = reminder_runner.run_once(db)
+    finally:
+        db.close()
+    click.echo(f"Отправлено: {result.sent}, пропущено: {result.skipped}, ошибок: {result.failed}")
+
+
 def init_app(app) -> None:
     """Register the commands."""
-    for command in (db_migrate, seed_demo, create_user, backup, purge_sessions):
+    for command in (db_migrate, seed_demo, create_user, backup, purge_sessions, reminders):
         app.cli.add_command(command)

@@ -1,0 +1,496 @@
+"""Reminders are delivered once: inbox, email, preferences, concurrent runs, a real SMTP server."""
+
+import os
+import socket
+import subprocess
+import sys
+import threading
+import time
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from aiosmtpd.controller import Controller
+
+from tests.conftest import create_active_user
+from webapp import clock
+from webapp.db import connect, get_db
+from webapp.notifications import reminder_runner
+from webapp.notifications.reminder_runner import RunResult, run_once
+
+ROOT = Path(__file__).resolve().parents[2]
+STAMP = "2026-01-01T00:00:00+00:00"
+# Frozen «today»: an accreditation until 10.07.2026 is at T−30 on 10.06.2026 and at T−7 on
+# 03.07.2026. June, so no НМО reminder is due alongside.
+TODAY = datetime(2026, 6, 10, 9, 0, tzinfo=UTC)
+UNTIL = date(2026, 7, 10)
+
+
+@pytest.fixture
+def frozen():
+    """Freeze the clock at TODAY; the test may move it."""
+    clock.freeze(TODAY)
+    yield clock.freeze
+    clock.freeze(None)
+
+
+def add_certificate(db, user_id, valid_until, *, specialty="Терапия", kind="periodic", **extra):
+    """A certificate row as the profile would store it."""
+    issued_on = extra.pop("issued_on", valid_until - timedelta(days=5 * 365))
+    return (
+        db["certificates"]
+        .insert(
+            {
+                "user_id": user_id,
+                "kind": kind,
+                "specialty": specialty,
+                "number": f"77{user_id:08d}",
+                "issued_on": issued_on.isoformat(),
+                "valid_until": valid_until.isoformat(),
+                "created_at": STAMP,
+                "updated_at": STAMP,
+                **extra,
+            }
+        )
+        .last_pk
+    )
+
+
+def add_nmo(db, user_id, day, zet, *, specialty="Терапия", **extra):
+    """An НМО entry row."""
+    db["nmo_entries"].insert(
+        {
+            "user_id": user_id,
+            "specialty": specialty,
+            "day": day.isoformat(),
+            "element": "module",
+            "title": "Интерактивный модуль",
+            "zet": zet,
+            "created_at": STAMP,
+            "updated_at": STAMP,
+            **extra,
+        }
+    )
+
+
+def add_workers(db, count, *, start=1000):
+    """Many active workers straight into the tables (faster than the sign-up path)."""
+    ids = []
+    with db.atomic():
+        for n in range(start, start + count):
+            user_id = (
+                db["users"]
+                .insert(
+                    {
+                        "surname": "Сидорова",
+                        "name": "Ольга",
+                        "birth_date": "1988-02-03",
+                        "snils_enc": f"enc{n}",
+                        "snils_bidx": f"bidx{n}",
+                        "phone": f"+7913{n:07d}",
+                        "email": f"worker{n}@example.ru",
+                        "status": "active",
+                        "created_at": STAMP,
+                        "updated_at": STAMP,
+                    }
+                )
+                .last_pk
+            )
+            db["user_roles"].insert({"user_id": user_id, "role": "worker"})
+            ids.append(user_id)
+    return ids
+
+
+def run(app, **kwargs) -> RunResult:
+    """One run on its own connection, as the CLI and the background thread do."""
+    with app.app_context():
+        database = connect(app.config["DATABASE"])
+        try:
+            return run_once(database, **kwargs)
+        finally:
+            database.close()
+
+
+def reminder_notices(db, user_id=None):
+    sql = "select user_id, title, body from notifications where kind = 'reminder'"
+    if user_id is not None:
+        return list(db.query(sql + " and user_id = ? order by id", [user_id]))
+    return list(db.query(sql + " order by id"))
+
+
+def emails(db, recipient=None):
+    sql = "select recipient, subject, body from dev_outbox where channel = 'email'"
+    if recipient is not None:
+        return list(db.query(sql + " and recipient = ? order by id", [recipient]))
+    return list(db.query(sql + " order by id"))
+
+
+def test_thirty_days_before_expiry_one_notice_and_one_email(app, db, frozen):
+    user_id = create_active_user(app, email="maria@example.ru")
+    add_certificate(db, user_id, UNTIL)
+
+    assert run(app) == RunResult(sent=1, skipped=0, failed=0)
+
+    (notice,) = reminder_notices(db, user_id)
+    assert notice["title"] == "Аккредитация по специальности «Терапия» истекает через 30 дней"
+    assert notice["body"] == (
+        "Через 30 дней истекает аккредитация по специальности «Терапия» (до 10.07.2026). "
+        "Подайте заявление на периодическую аккредитацию."
+    )
+    (mail,) = emails(db, "maria@example.ru")
+    assert mail["subject"] == notice["title"]
+    assert mail["body"].startswith(notice["body"])
+    assert "Открыть кабинет: http://localhost/" in mail["body"]
+    (row,) = db.query("select * from reminders")
+    assert row["reminder_key"].endswith(":2026-07-10:t30")
+    assert row["due_on"] == "2026-06-10" and row["sent_at"] and row["error"] is None
+
+
+def test_a_second_run_sends_nothing_and_t_minus_7_sends_the_next(app, db, frozen):
+    user_id = create_active_user(app, email="maria@example.ru")
+    add_certificate(db, user_id, UNTIL)
+    run(app)
+
+    assert run(app) == RunResult(sent=0, skipped=1, failed=0)
+    frozen(datetime(2026, 7, 2, 23, 59, tzinfo=UTC))
+    assert run(app) == RunResult(sent=0, skipped=1, failed=0)  # still the T−30 reminder
+    assert len(reminder_notices(db)) == 1 and len(emails(db)) == 1
+
+    frozen(datetime(2026, 7, 3, 0, 1, tzinfo=UTC))
+    assert run(app) == RunResult(sent=1, skipped=0, failed=0)
+    notices = reminder_notices(db, user_id)
+    assert [n["title"] for n in notices][-1].endswith("истекает через 7 дней")
+    assert len(emails(db, "maria@example.ru")) == 2
+    assert run(app) == RunResult(sent=0, skipped=1, failed=0)
+
+
+def test_a_renewed_accreditation_stops_the_reminders(app, db, frozen):
+    user_id = create_active_user(app)
+    add_certificate(db, user_id, UNTIL)
+    run(app)
+    add_certificate(db, user_id, date(2031, 7, 1), issued_on=date(2026, 7, 2))
+    frozen(datetime(2026, 7, 3, 9, 0, tzinfo=UTC))
+    assert run(app) == RunResult()
+    frozen(datetime(2030, 7, 1, 9, 0, tzinfo=UTC))
+    assert run(app).sent == 1
+    assert reminder_notices(db)[-1]["title"] == "Открыто окно подачи на периодическую аккредитацию"
+
+
+def test_email_turned_off_means_inbox_only(app, db, frozen):
+    user_id = create_active_user(app, email="maria@example.ru")
+    add_certificate(db, user_id, UNTIL)
+    db["notification_prefs"].insert(
+        {"user_id": user_id, "topic": "reminders", "channel": "email", "enabled": 0}
+    )
+
+    assert run(app) == RunResult(sent=1, skipped=0, failed=0)
+    assert len(reminder_notices(db, user_id)) == 1
+    assert emails(db) == []
+
+
+def test_email_turned_on_explicitly_is_sent(app, db, frozen):
+    user_id = create_active_user(app, email="maria@example.ru")
+    add_certificate(db, user_id, UNTIL)
+    db["notification_prefs"].insert(
+        {"user_id": user_id, "topic": "reminders", "channel": "email", "enabled": 1}
+    )
+    db["notification_prefs"].insert(
+        {"user_id": user_id, "topic": "applications", "channel": "email", "enabled": 0}
+    )
+    run(app)
+    assert len(emails(db, "maria@example.ru")) == 1
+
+
+def test_only_active_workers_and_not_rejected_records(app, db, frozen):
+    reviewer = create_active_user(app, n=2, role="reviewer")
+    blocked = create_active_user(app, n=3)
+    db.execute("update users set status = 'blocked' where id = ?", [blocked])
+    rejected = create_active_user(app, n=4)
+    for user_id in (reviewer, blocked):
+        add_certificate(db, user_id, UNTIL)
+    add_certificate(db, rejected, UNTIL, verification="rejected", rejection_reason="Не тот номер")
+
+    assert run(app) == RunResult()
+    assert reminder_notices(db) == [] and emails(db) == []
+
+
+def test_nmo_shortfall_from_the_first_of_november(app, db, frozen):
+    user_id = create_active_user(app, email="maria@example.ru")
+    add_certificate(db, user_id, date(2028, 3, 14), issued_on=date(2023, 3, 15))
+    add_nmo(db, user_id, date(2026, 2, 1), 20)
+    add_nmo(db, user_id, date(2026, 5, 1), 14)
+    add_nmo(db, user_id, date(2026, 6, 1), 30, verification="rejected")
+    add_nmo(db, user_id, date(2026, 4, 1), 40, specialty="Хирургия")
+
+    frozen(datetime(2026, 10, 31, 23, 0, tzinfo=UTC))
+    assert run(app) == RunResult()
+    frozen(datetime(2026, 11, 1, 6, 0, tzinfo=UTC))
+    assert run(app) == RunResult(sent=1, skipped=0, failed=0)
+    (notice,) = reminder_notices(db, user_id)
+    assert notice["title"] == "НМО: в 2026 году не хватает 16 ЗЕТ"
+    (row,) = db.query("select reminder_key from reminders")
+    assert row["reminder_key"] == "nmo:Терапия:2026"
+    frozen(datetime(2026, 12, 20, 6, 0, tzinfo=UTC))
+    assert run(app) == RunResult(sent=0, skipped=1, failed=0)
+
+
+def test_a_mail_failure_is_recorded_and_the_notice_stays(app, db, frozen):
+    app.config.update(MAIL_BACKEND="smtp", SMTP_HOST="127.0.0.1", SMTP_PORT=1, SMTP_TIMEOUT=2)
+    user_id = create_active_user(app)
+    add_certificate(db, user_id, UNTIL)
+
+    assert run(app) == RunResult(sent=0, skipped=0, failed=1)
+    assert len(reminder_notices(db, user_id)) == 1
+    (row,) = db.query("select sent_at, error from reminders")
+    assert row["sent_at"] is None and row["error"]
+    assert run(app) == RunResult(sent=0, skipped=1, failed=0)  # no second notice
+
+
+def test_queries_per_run_do_not_grow_with_workers(app, db, frozen):
+    frozen(datetime(2026, 11, 10, 9, 0, tzinfo=UTC))  # November: НМО entries are read too
+
+    def statements():
+        seen = []
+        with app.app_context():
+            database = connect(app.config["DATABASE"])
+            database.conn.set_trace_callback(seen.append)
+            run_once(database)
+            database.close()
+        return [s for s in seen if s.split()[0].lower() in {"select", "insert", "update"}]
+
+    for user_id in add_workers(db, 5):
+        add_certificate(db, user_id, date(2026, 12, 10))
+        add_nmo(db, user_id, date(2026, 3, 1), 50)
+    statements()  # first run claims; later runs find everything claimed
+    few = statements()
+    for user_id in add_workers(db, 40, start=2000):
+        add_certificate(db, user_id, date(2026, 12, 10))
+        add_nmo(db, user_id, date(2026, 3, 1), 50)
+    statements()
+    many = statements()
+    assert len(few) == len(many) == 6
+
+
+@pytest.fixture
+def many_due(app, db, frozen):
+    """Fifty workers, each with one reminder due today."""
+    ids = add_workers(db, 50)
+    for user_id in ids:
+        add_certificate(db, user_id, UNTIL)
+    return ids
+
+
+def assert_each_once(db, ids):
+    notices = reminder_notices(db)
+    assert sorted(n["user_id"] for n in notices) == sorted(ids)
+    mails = emails(db)
+    assert sorted(m["recipient"] for m in mails) == sorted(
+        f"worker{n}@example.ru" for n in range(1000, 1050)
+    )
+    rows = list(db.query("select user_id, sent_at from reminders"))
+    assert len(rows) == len(ids) and all(r["sent_at"] for r in rows)
+
+
+def test_two_threads_at_once_deliver_each_reminder_once(app, db, many_due, monkeypatch):
+    real_send = reminder_runner.send_mail
+
+    def slow_send(*args):
+        time.sleep(0.002)  # a mail server's latency: the two runners' claims interleave
+        real_send(*args)
+
+    monkeypatch.setattr(reminder_runner, "send_mail", slow_send)
+    with app.app_context():
+        get_db()  # open the per-process keeper before the threads race to
+    start = threading.Barrier(2)
+    results = {}
+
+    def runner(name):
+        start.wait()
+        results[name] = run(app, runner_id=name)
+
+    threads = [threading.Thread(target=runner, args=(name,)) for name in ("a", "b")]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert results["a"].sent + results["b"].sent == 50
+    assert results["a"].skipped + results["b"].skipped == 50
+    assert results["a"].sent and results["b"].sent  # both really claimed
+    assert_each_once(db, many_due)
+
+
+def _cli_env(app, **extra) -> dict:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MEDKAB_")}
+    env.update(
+        MEDKAB_DATABASE=app.config["DATABASE"],
+        MEDKAB_INSTANCE_PATH=app.instance_path,
+        MEDKAB_DATA_KEY="11" * 32,
+        MEDKAB_WEBAUTHN_ORIGINS="http://localhost",
+        PYTHONIOENCODING="utf-8",
+        **extra,
+    )
+    return env
+
+
+def _opened(pid: int, path: str) -> bool:
+    """Whether process `pid` has the database file open (it is then inside run_once)."""
+    try:
+        return any(
+            os.path.realpath(f"/proc/{pid}/fd/{fd}") == path for fd in os.listdir(f"/proc/{pid}/fd")
+        )
+    except OSError:
+        return False
+
+
+def run_two_clis(app, db, env) -> list[str]:
+    """Start two `flask reminders` at once; hold the write lock until both are inside their run,
+    so their claims really interleave."""
+    database = os.path.realpath(app.config["DATABASE"])
+    command = [sys.executable, "-m", "flask", "--app", "wsgi", "reminders"]
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        procs = [
+            subprocess.Popen(
+                command,
+                cwd=ROOT,
+                env=env,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+            )
+            for _ in range(2)
+        ]
+        deadline = time.monotonic() + 15
+        first_in = None
+        while time.monotonic() < deadline:
+            inside = [_opened(p.pid, database) for p in procs]
+            if all(inside):
+                break
+            if any(inside):
+                first_in = first_in or time.monotonic()
+                if (
+                    time.monotonic() - first_in > 3
+                ):  # busy_timeout is 5 s: never make it wait so long
+                    break
+            time.sleep(0.02)
+        time.sleep(0.2)
+    finally:
+        db.execute("COMMIT")
+    outputs = []
+    for proc in procs:
+        out, err = proc.communicate(timeout=60)
+        assert proc.returncode == 0, err
+        outputs.append(out.strip().splitlines()[-1])
+    return outputs
+
+
+def _counts(line: str) -> tuple[int, int, int]:
+    # «Отправлено: N, пропущено: M, ошибок: K»
+    parts = [int(p.split(":")[1]) for p in line.split(",")]
+    return tuple(parts)
+
+
+@pytest.fixture
+def real_today_due(app, db):
+    """Fifty workers with one reminder due on the real date (subprocesses cannot see a frozen
+    clock): an accreditation at T−30 and this year's 50 ЗЕТ, so no НМО reminder."""
+    today = datetime.now(UTC).date()
+    ids = add_workers(db, 50)
+    for user_id in ids:
+        add_certificate(db, user_id, today + timedelta(days=30))
+        add_nmo(db, user_id, today, 50)
+    return ids
+
+
+def test_two_cli_processes_at_once_deliver_each_reminder_once(app, db, real_today_due):
+    outputs = run_two_clis(app, db, _cli_env(app))
+    counts = [_counts(line) for line in outputs]
+    assert sum(c[0] for c in counts) == 50 and sum(c[1] for c in counts) == 50
+    assert all(c[2] == 0 for c in counts)
+    assert_each_once(db, real_today_due)
+
+
+class SmtpInbox:
+    def __init__(self):
+        self.messages = []
+
+    async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd API
+        self.messages.append(envelope)
+        return "250 OK"
+
+
+@pytest.fixture
+def smtp_server():
+    inbox = SmtpInbox()
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    yield controller, inbox
+    controller.stop()
+
+
+def test_reminder_email_arrives_at_a_real_smtp_server(app, db, frozen, smtp_server):
+    controller, inbox = smtp_server
+    app.config.update(MAIL_BACKEND="smtp", SMTP_HOST="127.0.0.1", SMTP_PORT=controller.port)
+    user_id = create_active_user(app, email="maria@example.ru")
+    add_certificate(db, user_id, UNTIL)
+
+    assert run(app) == RunResult(sent=1, skipped=0, failed=0)
+    (envelope,) = inbox.messages
+    assert envelope.rcpt_tos == ["maria@example.ru"]
+    from email import message_from_bytes, policy
+
+    message = message_from_bytes(envelope.content, policy=policy.default)
+    assert message["Subject"] == "Аккредитация по специальности «Терапия» истекает через 30 дней"
+    assert "(до 10.07.2026)" in message.get_content()
+    assert run(app) == RunResult(sent=0, skipped=1, failed=0)
+    assert len(inbox.messages) == 1
+
+
+def test_two_cli_processes_over_smtp_send_one_email_each(app, db, real_today_due, smtp_server):
+    controller, inbox = smtp_server
+    env = _cli_env(
+        app,
+        MEDKAB_MAIL_BACKEND="smtp",
+        MEDKAB_SMTP_HOST="127.0.0.1",
+        MEDKAB_SMTP_PORT=str(controller.port),
+    )
+    outputs = run_two_clis(app, db, env)
+    sent = [_counts(line)[0] for line in outputs]
+    assert sum(sent) == 50
+    assert all(sent)  # mail latency lets the two processes' claims interleave
+    recipients = sorted(r for m in inbox.messages for r in m.rcpt_tos)
+    assert recipients == sorted(f"worker{n}@example.ru" for n in range(1000, 1050))
+    assert emails(db) == []  # nothing went to the dev outbox
+    assert len(reminder_notices(db)) == 50
+
+
+def test_background_thread_runs_and_stops(app, db, frozen):
+    user_id = create_active_user(app)
+    add_certificate(db, user_id, UNTIL)
+    thread = reminder_runner.start_background(app, 0.05)
+    try:
+        assert thread is not None
+        assert reminder_runner.start_background(app, 0.05) is None  # one per process
+        deadline = time.monotonic() + 10
+        while not reminder_notices(db) and time.monotonic() < deadline:
+            time.sleep(0.02)
+        time.sleep(0.2)  # several more rounds
+    finally:
+        reminder_runner.stop_background()
+    assert not thread.is_alive()
+    assert len(reminder_notices(db, user_id)) == 1 and len(emails(db)) == 1
+
+
+def test_background_thread_survives_a_failing_run(app, db, frozen, caplog):
+    app.config["DATABASE"] = str(Path(app.instance_path) / "missing" / "no.sqlite3")
+    thread = reminder_runner.start_background(app, 0.05)
+    try:
+        time.sleep(0.3)
+        assert thread.is_alive()
+    finally:
+        reminder_runner.stop_background()
+    assert "reminders run failed" in caplog.text
