@@ -4,7 +4,11 @@ from flask import Blueprint, abort, current_app, render_template
 from flask_login import current_user, login_required
 
 from webapp.adapters import outbox
+from webapp.auth.flows import cipher
+from webapp.auth.store import get_row
+from webapp.clock import now
 from webapp.db import get_db
+from webapp.profile.summary import build
 
 bp = Blueprint("main", __name__)
 
@@ -12,8 +16,12 @@ bp = Blueprint("main", __name__)
 @bp.get("/")
 @login_required
 def index():
-    """Dashboard: account status and what to do next."""
-    return render_template("main/index.html", account=current_user)
+    """Dashboard: account status, profile completeness and what needs attention."""
+    summary = None
+    if current_user.has_role("worker"):
+        db = get_db()
+        summary = build(db, get_row(db, current_user.id), cipher(), now().date())
+    return render_template("main/index.html", account=current_user, summary=summary)
 
 
 @bp.get("/documents")

@@ -7,6 +7,7 @@ from decimal import Decimal, InvalidOperation
 from wtforms import BooleanField, DecimalField, IntegerField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
+from wtforms.widgets import TextInput
 
 from webapp.clock import now
 from webapp.forms import DateInput, Form, no_control_chars, strip
@@ -257,7 +258,16 @@ class ContactsForm(Form):
 
 
 class RateField(DecimalField):
-    """A decimal typed with a comma or a point."""
+    """A decimal typed with a comma or a point (a text input: number inputs refuse commas)."""
+
+    widget = TextInput()
+
+    def _value(self):
+        if self.raw_data:
+            return self.raw_data[0]
+        if self.data is None:
+            return ""
+        return format(Decimal(self.data).normalize(), "f").replace(".", ",")
 
     def process_formdata(self, valuelist):
         if valuelist and valuelist[0]:
