@@ -116,6 +116,7 @@ def _register_blueprints(app: Flask) -> None:
     from webapp.profile import access_views, nmo_views  # noqa: F401  (routes on profile_bp)
     from webapp.profile.views import bp as profile_bp
     from webapp.pwa.views import bp as pwa_bp
+    from webapp.staff.views import bp as staff_bp
 
     for blueprint in (
         main_bp,
@@ -128,6 +129,7 @@ def _register_blueprints(app: Flask) -> None:
         account_change_bp,
         account_bp,
         profile_bp,
+        staff_bp,
         notifications_bp,
         notice_bp,
         admin_bp,

@@ -1,0 +1,1 @@
+"""Отдел кадров: an organisation's HR admin confirms or rejects the employment workers declare."""
