@@ -77,9 +77,9 @@ def test_register_confirm_sign_in_and_revoke_another_device(live_server, new_con
     expect(page).to_have_url(base + "/")
     expect(page.get_by_role("heading", level=1)).to_have_text("Здравствуйте, Анна!")
     expect(page.locator(".flash-success")).to_contain_text("Телефон подтверждён")
-    expect(page.locator(".status-list")).to_contain_text("подтверждён")
-    expect(page.locator(".status-list")).to_contain_text(EMAIL)
-    expect(page.locator(".status-list .warn")).to_contain_text("не подтверждена")
+    expect(page.locator("#account-status")).to_contain_text("подтверждён")
+    expect(page.locator("#account-status")).to_contain_text(EMAIL)
+    expect(page.locator("#account-status .warn")).to_contain_text("не подтверждена")
     expect(page.locator("nav.tabs a[aria-current=page]")).to_have_text("Главная")
     shot(page, "journey-04-dashboard")
 
