@@ -355,3 +355,56 @@ def create_professional_record(db):
             unique (user_id, reminder_key)
             ) strict""",
     )
+
+
+@migrations()
+def create_documents(db):
+    """Documents with their versions (files live encrypted in storage) and upload idempotency."""
+    _run(
+        db,
+        """create table documents (
+            id integer primary key,
+            user_id integer not null references users(id) on delete cascade,
+            doc_type text not null check (doc_type in ('passport', 'snils', 'diploma',
+                'pk_certificate', 'pp_diploma', 'specialist_certificate', 'accreditation',
+                'work_record', 'activity_report', 'name_change', 'other')),
+            title text,
+            holder_name text,
+            issued_on text,
+            valid_until text check (valid_until is null or issued_on is null
+                or valid_until > issued_on),
+            status text not null default 'uploaded'
+            check (status in ('uploaded', 'accepted', 'needs_fix')),
+            remark text,
+            linked_kind text check (linked_kind in
+                ('employment', 'education', 'certificate', 'category', 'nmo')),
+            linked_id integer,
+            created_at text not null,
+            updated_at text not null
+            ) strict""",
+        "create index documents_user on documents(user_id, doc_type, id)",
+        """create table document_versions (
+            id integer primary key,
+            document_id integer not null references documents(id) on delete cascade,
+            number integer not null,
+            file_key text not null,
+            original_key text,
+            thumb_key text,
+            mime text not null,
+            pages integer not null check (pages between 1 and 100),
+            size integer not null,
+            sha256 text not null,
+            created_at text not null,
+            unique (document_id, number)
+            ) strict""",
+        """create table uploads (
+            idempotency_key text primary key,
+            user_id integer not null references users(id) on delete cascade,
+            body_sha256 text not null,
+            state text not null check (state in ('in_flight', 'done')),
+            document_id integer references documents(id) on delete set null,
+            version integer,
+            created_at text not null
+            ) strict""",
+        "create index uploads_created on uploads(created_at)",
+    )
