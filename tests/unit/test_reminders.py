@@ -172,19 +172,19 @@ SHORT = [Entry(date(2025, 12, 1), 50), Entry(date(2026, 3, 1), 20), Entry(date(2
 def test_nmo_shortfall_is_due_from_the_first_of_november_not_before():
     assert nmo_keys(nmo_records(SHORT), date(2026, 10, 31)) == []
     (reminder,) = [r for r in due(nmo_records(SHORT), date(2026, 11, 1)) if r.key[:4] == "nmo:"]
-    assert reminder.key == "nmo:Терапия:2026"
+    assert reminder.key == "nmo:терапия:2026"
     assert reminder.due_on == date(2026, 11, 1)
     assert reminder.title == "НМО: в 2026 году не хватает 18 ЗЕТ"
     assert "набрано 32 из 50 ЗЕТ" in reminder.body
     assert reminder.link_endpoint == "profile.nmo"
-    assert nmo_keys(nmo_records(SHORT), date(2026, 12, 31)) == ["nmo:Терапия:2026"]
+    assert nmo_keys(nmo_records(SHORT), date(2026, 12, 31)) == ["nmo:терапия:2026"]
     assert nmo_keys(nmo_records(SHORT), date(2027, 1, 1)) == []
 
 
 def test_fifty_zet_in_the_year_means_no_nmo_reminder():
     enough = [*SHORT, Entry(date(2026, 11, 2), 18)]
     assert nmo_keys(nmo_records(enough), date(2026, 11, 1)) == [
-        "nmo:Терапия:2026"
+        "nmo:терапия:2026"
     ]  # not yet earned
     assert nmo_keys(nmo_records(enough), date(2026, 11, 2)) == []
 
@@ -196,11 +196,24 @@ def test_no_nmo_reminder_without_a_valid_accreditation():
     assert nmo_keys(other, date(2026, 11, 1)) == []
 
 
+def test_specialties_match_whatever_their_case():
+    upper = NmoRecord("ТЕРАПИЯ", ADMITTED, [Entry(date(2026, 2, 1), 49)])
+    records = Records(certificates=[CURRENT], nmo=[upper])
+    (reminder,) = [r for r in due(records, date(2026, 11, 1)) if r.key.startswith("nmo:")]
+    assert reminder.key == "nmo:терапия:2026" and reminder.title.endswith("не хватает 1 ЗЕТ")
+    later = Certificate(1, "certificate", "терапия", "1", date(2027, 6, 1), ADMITTED)
+    assert keys(cert_only(later, THERAPY), date(2026, 12, 16)) == ["cert:1:2027-06-01:window"]
+    older_category = Category(1, "ТЕРАПИЯ", "second", date(2026, 12, 20))
+    assert keys(Records(categories=[older_category, FIRST]), date(2026, 12, 11)) == [
+        "cat:4:2027-01-10:t30"
+    ]
+
+
 def test_no_nmo_reminder_when_the_cycle_began_after_the_first_of_november():
     fresh = Certificate(6, "primary", "Терапия", "1", date(2031, 11, 19), date(2026, 11, 20))
     records = nmo_records([], fresh, date(2026, 11, 20))
     assert keys(records, date(2026, 12, 1)) == []
-    assert keys(records, date(2027, 11, 1)) == ["nmo:Терапия:2027"]
+    assert keys(records, date(2027, 11, 1)) == ["nmo:терапия:2027"]
 
 
 def test_everything_due_together():
@@ -210,7 +223,7 @@ def test_everything_due_together():
     assert keys(records, date(2026, 12, 16)) == [
         "cert:7:2026-12-23:t7",
         "cat:4:2027-01-10:t30",
-        "nmo:Терапия:2026",
+        "nmo:терапия:2026",
     ]
     assert due(Records(), date(2026, 12, 16)) == []
 

@@ -140,7 +140,7 @@ def test_thirty_days_before_expiry_one_notice_and_one_email(app, db, frozen):
     (mail,) = emails(db, "maria@example.ru")
     assert mail["subject"] == notice["title"]
     assert mail["body"].startswith(notice["body"])
-    assert "Открыть кабинет: http://localhost/" in mail["body"]
+    assert "Открыть кабинет: http://localhost/profile/record\n" in mail["body"]
     (row,) = db.query("select * from reminders")
     assert row["reminder_key"].endswith(":2026-07-10:t30")
     assert row["due_on"] == "2026-06-10" and row["sent_at"] and row["error"] is None
@@ -219,6 +219,7 @@ def test_nmo_shortfall_from_the_first_of_november(app, db, frozen):
     add_certificate(db, user_id, date(2028, 3, 14), issued_on=date(2023, 3, 15))
     add_nmo(db, user_id, date(2026, 2, 1), 20)
     add_nmo(db, user_id, date(2026, 5, 1), 14)
+    add_nmo(db, user_id, date(2026, 5, 2), 6, specialty="ТЕРАПИЯ")  # the profile ignores case
     add_nmo(db, user_id, date(2026, 6, 1), 30, verification="rejected")
     add_nmo(db, user_id, date(2026, 4, 1), 40, specialty="Хирургия")
 
@@ -227,9 +228,11 @@ def test_nmo_shortfall_from_the_first_of_november(app, db, frozen):
     frozen(datetime(2026, 11, 1, 6, 0, tzinfo=UTC))
     assert run(app) == RunResult(sent=1, skipped=0, failed=0)
     (notice,) = reminder_notices(db, user_id)
-    assert notice["title"] == "НМО: в 2026 году не хватает 16 ЗЕТ"
+    assert notice["title"] == "НМО: в 2026 году не хватает 10 ЗЕТ"
+    (mail,) = emails(db, "maria@example.ru")
+    assert "Открыть кабинет: http://localhost/profile/nmo\n" in mail["body"]
     (row,) = db.query("select reminder_key from reminders")
-    assert row["reminder_key"] == "nmo:Терапия:2026"
+    assert row["reminder_key"] == "nmo:терапия:2026"
     frozen(datetime(2026, 12, 20, 6, 0, tzinfo=UTC))
     assert run(app) == RunResult(sent=0, skipped=1, failed=0)
 

@@ -16,7 +16,6 @@ from datetime import date, timedelta
 from urllib.parse import urlsplit
 
 from flask import current_app
-from werkzeug.routing import BuildError
 
 from webapp import clock
 from webapp.adapters.mail import MailError, send_mail
@@ -36,10 +35,6 @@ from webapp.notifications.reminders import (
 from webapp.profile.nmo import Entry
 
 log = logging.getLogger("medkab.reminders")
-
-# Where the links point while the profile views are not registered under these endpoints;
-# once they are, url_for-style building from the app's URL map wins.
-PATHS = {"profile.index": "/profile/record", "profile.nmo": "/profile/nmo"}
 
 EMAIL_FOOTER = (
     "Это автоматическое напоминание Кабинета медработника. Письма с напоминаниями можно "
@@ -116,13 +111,15 @@ def load_workers(db, today: date) -> list[Worker]:
             where day between ? and ? and verification != 'rejected'""",
             [date(today.year, 1, 1).isoformat(), today.isoformat()],
         ):
-            entries[row["user_id"], row["specialty"]].append(Entry(_day(row["day"]), row["zet"]))
+            entries[row["user_id"], row["specialty"].casefold()].append(
+                Entry(_day(row["day"]), row["zet"])
+            )
     result = []
     for user_id, email in workers.items():
         current = current_certificates(certificates[user_id])
         nmo = [
-            NmoRecord(specialty, cert.issued_on, entries.get((user_id, specialty), []))
-            for specialty, cert in current.items()
+            NmoRecord(cert.specialty, cert.issued_on, entries.get((user_id, key), []))
+            for key, cert in current.items()
         ]
         result.append(
             Worker(user_id, email, Records(certificates[user_id], categories[user_id], nmo))
@@ -162,10 +159,7 @@ def link(app, reminder: Reminder) -> str:
     origin = site_origin(app.config)
     parts = urlsplit(origin)
     adapter = app.url_map.bind(parts.netloc, script_name=parts.path or "/", url_scheme=parts.scheme)
-    try:
-        return adapter.build(reminder.link_endpoint, reminder.link_args, force_external=True)
-    except BuildError:
-        return origin + PATHS[reminder.link_endpoint]
+    return adapter.build(reminder.link_endpoint, reminder.link_args, force_external=True)
 
 
 def _claim(db, user_id: int, reminder: Reminder, runner_id: str) -> int | None:

@@ -89,24 +89,27 @@ class Reminder:
 
 
 def current_certificates(certificates) -> dict[str, Certificate]:
-    """Per specialty, the certificate or accreditation that ends last."""
+    """Per specialty (case-insensitive, as the profile matches them), the certificate or
+    accreditation that ends last."""
     current: dict[str, Certificate] = {}
     for cert in certificates:
         if cert.kind not in ACCREDITATION_KINDS:
             continue
-        held = current.get(cert.specialty)
+        key = cert.specialty.casefold()
+        held = current.get(key)
         if held is None or (cert.valid_until, cert.id) > (held.valid_until, held.id):
-            current[cert.specialty] = cert
+            current[key] = cert
     return current
 
 
 def _current_categories(categories) -> dict[str, Category]:
-    """Per specialty, the category that ends last."""
+    """Per specialty (case-insensitive), the category that ends last."""
     current: dict[str, Category] = {}
     for cat in categories:
-        held = current.get(cat.specialty)
+        key = cat.specialty.casefold()
+        held = current.get(key)
         if held is None or (cat.valid_until, cat.id) > (held.valid_until, held.id):
-            current[cat.specialty] = cat
+            current[key] = cat
     return current
 
 
@@ -229,7 +232,7 @@ def _nmo_reminder(record: NmoRecord, cert: Certificate | None, today: date) -> R
         return None
     specialty = f"«{record.specialty}»"
     return Reminder(
-        key=f"nmo:{record.specialty}:{today.year}",
+        key=f"nmo:{record.specialty.casefold()}:{today.year}",
         due_on=starts,
         title=f"НМО: в {today.year} году не хватает {year.short} ЗЕТ",
         body=(
@@ -248,5 +251,7 @@ def due(records: Records, today: date) -> list[Reminder]:
     found += [
         _category_reminder(cat, today) for cat in _current_categories(records.categories).values()
     ]
-    found += [_nmo_reminder(rec, current.get(rec.specialty), today) for rec in records.nmo]
+    found += [
+        _nmo_reminder(rec, current.get(rec.specialty.casefold()), today) for rec in records.nmo
+    ]
     return [reminder for reminder in found if reminder is not None]
