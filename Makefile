@@ -30,6 +30,7 @@ run: $(VENV)/.installed
 	@echo "Кабинет медработника: http://localhost:$(MEDKAB_PORT)  (passkeys need this name, not 127.0.0.1)"
 	MEDKAB_DEBUG=$${MEDKAB_DEBUG:-$(MEDKAB_DEMO)} \
 	MEDKAB_WEBAUTHN_ORIGINS=$${MEDKAB_WEBAUTHN_ORIGINS:-http://localhost:$(MEDKAB_PORT)} \
+	MEDKAB_REMINDERS_INTERVAL_SECONDS=$${MEDKAB_REMINDERS_INTERVAL_SECONDS:-900} \
 	$(BIN)/gunicorn --workers $(MEDKAB_WORKERS) --bind $(MEDKAB_HOST):$(MEDKAB_PORT) \
 		--access-logfile - --forwarded-allow-ips 127.0.0.1 wsgi:app
 

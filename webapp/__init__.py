@@ -61,6 +61,10 @@ def create_app(test_config: dict | None = None) -> Flask:
     from webapp import cli
 
     cli.init_app(app)
+    if app.config["REMINDERS_INTERVAL_SECONDS"] > 0:
+        from webapp.notifications.reminder_runner import start_background
+
+        start_background(app, app.config["REMINDERS_INTERVAL_SECONDS"])
     return app
 
 

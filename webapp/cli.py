@@ -10,8 +10,10 @@ from flask import current_app
 from flask.cli import with_appcontext
 
 from webapp.auth import sessions, store
+from webapp.clock import now
 from webapp.db import connect, migrate
 from webapp.notifications import reminder_runner
+from webapp.profile.demo import seed_record
 from webapp.security import audit
 from webapp.security.passwords import hash_password, password_problem
 from webapp.validators import (
@@ -40,6 +42,15 @@ DEMO = (
         "+79000000002",
         "reviewer@demo.medkab.local",
         "223344556",
+    ),
+    (
+        "orgadmin",
+        "Соколова",
+        "Елена",
+        "Андреевна",
+        "+79000000004",
+        "hr@demo.medkab.local",
+        "445566778",
     ),
     (
         "admin",
@@ -106,10 +117,11 @@ def seed_demo():
         click.echo("Демо-данные не созданы: в базе уже есть пользователи.")
         return
     lines = []
+    ids = {}
     for role, surname, name, patronymic, phone, email, first9 in DEMO:
         snils = normalize_snils(f"{first9}{snils_checksum(first9):02d}")
         password = "-".join(secrets.token_hex(3) for _ in range(3)) + "-demo"
-        make_user(
+        ids[role] = make_user(
             db,
             role=role,
             surname=surname,
@@ -125,6 +137,7 @@ def seed_demo():
             f"  {store.ROLE_TITLES[role]:<14} телефон {phone}  СНИЛС {snils}  "
             f"email {email}  пароль {password}"
         )
+    seed_record(db, ids["worker"], ids["orgadmin"], now().date())
     text = "Демо-учётные записи (вход по телефону, email или СНИЛС):\n" + "\n".join(lines)
     note = Path(current_app.instance_path) / "demo-credentials.txt"
     note.touch(mode=0o600)

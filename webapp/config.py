@@ -37,6 +37,8 @@ DEFAULTS = {
     "SMS_CODE_TTL_SECONDS": 5 * 60,
     "SMS_CODE_MAX_ATTEMPTS": 3,
     "SMS_MIN_INTERVAL_SECONDS": 60,
+    # In-process reminders loop (0 = off; `make run` sets 900; or run `flask reminders` by cron).
+    "REMINDERS_INTERVAL_SECONDS": 0,
     "SMS_PER_10_MIN": 3,
     "SMS_PER_DAY": 10,
     "SMS_PER_IP_PER_HOUR": 20,

@@ -89,4 +89,4 @@ def test_span_is_normalised_and_close_to_the_day_count(spans):
     span = Span.total_of(merged)
     assert 0 <= span.months < 12 and 0 <= span.days < 30
     approx = span.years * 365.25 + span.months * 30.44 + span.days
-    assert abs(approx - days_of(spans, TODAY)) <= 2 + 0.6 * len(merged)
+    assert abs(approx - days_of(spans, TODAY)) <= 3 + 2 * len(merged)  # months are 28–31 days

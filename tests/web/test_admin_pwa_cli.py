@@ -131,19 +131,24 @@ def test_cli_migrate_is_idempotent(runner):
 def test_cli_seeds_demo_only_into_an_empty_database(app, runner, db):
     first = runner.invoke(args=["seed-demo"])
     assert first.exit_code == 0 and "пароль" in first.output
-    assert db.execute("select count(*) from users").fetchone()[0] == 3
+    assert db.execute("select count(*) from users").fetchone()[0] == 4
     roles = {r[0] for r in db.execute("select role from user_roles")}
-    assert roles == {"worker", "reviewer", "admin"}
+    assert roles == {"worker", "reviewer", "orgadmin", "admin"}
+    # the demo worker has a record whose accreditation window is open
+    assert db.execute("select count(*) from employments where user_id = 1").fetchone()[0] == 2
+    client = app.test_client()
     password = first.output.split("пароль ")[1].split()[0]
     assert (
-        AuthActions(app.test_client())
+        AuthActions(client)
         .login(login="+79000000001", password=password)
         .headers["Location"]
         == "/"
     )
+    ready = client.get("/profile/readiness").get_data(as_text=True)
+    assert "Окно подачи открыто" in ready
     second = runner.invoke(args=["seed-demo"])
     assert "уже есть" in second.output
-    assert db.execute("select count(*) from users").fetchone()[0] == 3
+    assert db.execute("select count(*) from users").fetchone()[0] == 4
 
 
 def test_cli_create_user_validates_and_creates(runner, db):
