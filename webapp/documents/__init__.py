@@ -1,0 +1,1 @@
+"""Documents: upload, camera capture, image pipeline, encrypted storage, PDF assembly."""
