@@ -7,6 +7,7 @@ from hypothesis import strategies as st
 from webapp.validators import (
     division_code_is_valid,
     inn_is_valid,
+    ogrn_is_valid,
     oktmo_is_valid,
     passport_is_valid,
     snils_is_valid,
@@ -106,3 +107,33 @@ def test_division_code(value, valid):
 
 def test_snils_refuses_non_ascii_digits():
     assert not snils_is_valid("١١٢-٢٣٣-٤٤٥ ٩٥")
+
+
+@pytest.mark.parametrize(
+    ("value", "valid"),
+    [
+        ("1027700132195", True),  # ПАО Сбербанк
+        ("1027700132194", False),
+        ("1-02-77-00132195", True),
+        ("102770013219", False),
+        ("304500116000157", True),  # ОГРНИП
+        ("304500116000158", False),
+        ("１０２７７００１３２１９５", False),  # full-width digits
+    ],
+)
+def test_ogrn_examples(value, valid):
+    assert ogrn_is_valid(value) is valid
+
+
+@given(st.text(alphabet="0123456789", min_size=12, max_size=12))
+def test_ogrn_control_digit_is_the_remainder_by_11(first12):
+    right = str(int(first12) % 11 % 10)
+    assert ogrn_is_valid(first12 + right)
+    assert not ogrn_is_valid(first12 + str((int(right) + 1) % 10))
+
+
+@given(st.text(alphabet="0123456789", min_size=14, max_size=14))
+def test_ogrnip_control_digit_is_the_remainder_by_13(first14):
+    right = str(int(first14) % 13 % 10)
+    assert ogrn_is_valid(first14 + right)
+    assert not ogrn_is_valid(first14 + str((int(right) + 1) % 10))

@@ -201,6 +201,21 @@ def test_email_turned_on_explicitly_is_sent(app, db, frozen):
     assert len(emails(db, "maria@example.ru")) == 1
 
 
+def test_sms_only_when_the_worker_asked_for_it(app, db, frozen):
+    quiet = create_active_user(app, email="quiet@example.ru")
+    loud = create_active_user(app, n=2, email="loud@example.ru")
+    for user_id in (quiet, loud):
+        add_certificate(db, user_id, UNTIL)
+    db["notification_prefs"].insert(
+        {"user_id": loud, "topic": "reminders", "channel": "sms", "enabled": 1}
+    )
+    assert run(app).sent == 2
+    texts = list(db.query("select recipient, body from dev_outbox where channel = 'sms'"))
+    assert [t["recipient"] for t in texts] == ["+79120000002"]
+    assert "/profile/record" in texts[0]["body"]
+    assert len(emails(db)) == 2
+
+
 def test_only_active_workers_and_not_rejected_records(app, db, frozen):
     reviewer = create_active_user(app, n=2, role="reviewer")
     blocked = create_active_user(app, n=3)

@@ -19,6 +19,7 @@ from flask import current_app
 
 from webapp import clock
 from webapp.adapters.mail import MailError, send_mail
+from webapp.adapters.sms import SmsError, send_sms
 from webapp.db import connect
 from webapp.notifications import inbox
 from webapp.notifications.reminders import (
@@ -57,6 +58,7 @@ class Worker:
 
     id: int
     email: str
+    phone: str
     records: Records
 
 
@@ -68,9 +70,9 @@ def _day(text: str) -> date:
 def load_workers(db, today: date) -> list[Worker]:
     """Every active worker's records, in one query per table (no per-user queries)."""
     workers = {
-        row["id"]: row["email"]
+        row["id"]: (row["email"], row["phone"])
         for row in db.query(
-            """select id, email from users
+            """select id, email, phone from users
             where status = 'active'
             and id in (select user_id from user_roles where role = 'worker')
             order by id"""
@@ -115,25 +117,26 @@ def load_workers(db, today: date) -> list[Worker]:
                 Entry(_day(row["day"]), row["zet"])
             )
     result = []
-    for user_id, email in workers.items():
+    for user_id, (email, phone) in workers.items():
         current = current_certificates(certificates[user_id])
         nmo = [
             NmoRecord(cert.specialty, cert.issued_on, entries.get((user_id, key), []))
             for key, cert in current.items()
         ]
         result.append(
-            Worker(user_id, email, Records(certificates[user_id], categories[user_id], nmo))
+            Worker(user_id, email, phone, Records(certificates[user_id], categories[user_id], nmo))
         )
     return result
 
 
-def _emails_off(db) -> set[tuple[int, str]]:
-    """(user, topic) pairs whose email is turned off; no row means on."""
+CHANNEL_DEFAULTS = {"email": True, "sms": False}
+
+
+def _choices(db) -> dict[tuple[int, str, str], bool]:
+    """Explicit (user, topic, channel) choices; missing ones take CHANNEL_DEFAULTS."""
     return {
-        (row["user_id"], row["topic"])
-        for row in db.query(
-            "select user_id, topic from notification_prefs where channel = 'email' and enabled = 0"
-        )
+        (row["user_id"], row["topic"], row["channel"]): bool(row["enabled"])
+        for row in db.query("select user_id, topic, channel, enabled from notification_prefs")
     }
 
 
@@ -187,6 +190,16 @@ def _email(app, worker: Worker, reminder: Reminder) -> str | None:
     return None
 
 
+def _sms(app, worker: Worker, reminder: Reminder) -> str | None:
+    """Send the reminder's title and link by SMS; the error text when the gateway refused."""
+    try:
+        send_sms(worker.phone, f"{reminder.title}. {link(app, reminder)}")
+    except SmsError as exc:
+        log.warning("reminder SMS %s to user %s: %s", reminder.key, worker.id, exc)
+        return str(exc)[:500] or exc.__class__.__name__
+    return None
+
+
 def run_once(db, today: date | None = None, runner_id: str | None = None) -> RunResult:
     """Claim and deliver every reminder due today; safe to run in parallel with itself."""
     app = current_app._get_current_object()
@@ -200,7 +213,11 @@ def run_once(db, today: date | None = None, runner_id: str | None = None) -> Run
     if not pending:
         return RunResult()
     claimed = _claimed(db, min(reminder.due_on for _, reminder in pending))
-    emails_off = _emails_off(db)
+    choices = _choices(db)
+
+    def wants(worker, reminder, channel):
+        return choices.get((worker.id, reminder.topic, channel), CHANNEL_DEFAULTS[channel])
+
     sent = skipped = failed = 0
     for worker, reminder in pending:
         row_id = None
@@ -210,8 +227,10 @@ def run_once(db, today: date | None = None, runner_id: str | None = None) -> Run
             skipped += 1
             continue
         error = None
-        if (worker.id, reminder.topic) not in emails_off:
+        if wants(worker, reminder, "email"):
             error = _email(app, worker, reminder)
+        if wants(worker, reminder, "sms"):
+            error = _sms(app, worker, reminder) or error
         if error:
             failed += 1
             db.execute("update reminders set error = ? where id = ?", [error, row_id])
