@@ -3,11 +3,23 @@
 import os
 from pathlib import Path
 
-from flask import Flask
+from flask import Flask, Request, current_app
 
 from webapp import config as settings
 
 ROOT = Path(__file__).resolve().parent.parent
+
+
+class UploadAwareRequest(Request):
+    """Uploads may be bigger than other requests; still refused from Content-Length alone."""
+
+    @property
+    def max_content_length(self) -> int | None:
+        from webapp.documents.views import UPLOAD_ENDPOINTS
+
+        if self.endpoint in UPLOAD_ENDPOINTS:
+            return current_app.config["UPLOAD_MAX_REQUEST_BYTES"]
+        return super().max_content_length
 
 
 def create_app(test_config: dict | None = None) -> Flask:
@@ -55,6 +67,11 @@ def create_app(test_config: dict | None = None) -> Flask:
     from webapp.security.crypto import FieldCipher
 
     app.extensions["cipher"] = FieldCipher(master)
+    from webapp.adapters.storage import LocalEncryptedStorage
+
+    files = Path(app.config["FILES_PATH"] or instance_path / "files")
+    app.extensions["storage"] = LocalEncryptedStorage(files, master)
+    app.request_class = UploadAwareRequest
     _bind_extensions(app)
     _register_blueprints(app)
 
@@ -109,6 +126,8 @@ def _register_blueprints(app: Flask) -> None:
     from webapp.auth.passkey_views import bp as passkey_login_bp
     from webapp.auth.reset_views import bp as reset_bp
     from webapp.auth.views import bp as auth_bp
+    from webapp.documents import file_views  # noqa: F401  (routes on documents_bp)
+    from webapp.documents.views import bp as documents_bp
     from webapp.factors import gate
     from webapp.factors.account_views import bp as account_change_bp
     from webapp.factors.assisted import bp as assisted_bp
@@ -133,6 +152,7 @@ def _register_blueprints(app: Flask) -> None:
         account_change_bp,
         account_bp,
         profile_bp,
+        documents_bp,
         staff_bp,
         notifications_bp,
         notice_bp,

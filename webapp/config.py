@@ -14,6 +14,11 @@ DEFAULTS = {
     "DATABASE": None,  # filled with instance/medkab.sqlite3 when unset
     "MAX_CONTENT_LENGTH": 1024 * 1024,
     "MAX_FORM_MEMORY_SIZE": 512 * 1024,
+    # Documents: one upload request (all its pages), one file in it, all versions of one user.
+    "UPLOAD_MAX_REQUEST_BYTES": 40 * 1024 * 1024,
+    "DOCUMENT_MAX_FILE_BYTES": 15 * 1024 * 1024,
+    "DOCUMENTS_QUOTA_BYTES": 200 * 1024 * 1024,
+    "FILES_PATH": "",  # encrypted document files; empty = instance/files
     "SESSION_IDLE_SECONDS": 30 * 60,
     "SESSION_ABSOLUTE_SECONDS": 12 * 60 * 60,
     "SESSION_TOUCH_SECONDS": 60,

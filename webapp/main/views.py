@@ -24,13 +24,6 @@ def index():
     return render_template("main/index.html", account=current_user, summary=summary)
 
 
-@bp.get("/documents")
-@login_required
-def documents():
-    """«Документы» tab: the worker's documents (empty until the documents feature lands)."""
-    return render_template("main/documents.html")
-
-
 @bp.get("/applications")
 @login_required
 def applications():

@@ -1,0 +1,151 @@
+"""The files themselves: PDF download, page previews, thumbnails and the ФАЦ export.
+
+Served only here, after the owner check, with `Content-Security-Policy: sandbox`, nosniff and
+no caching. Pages are shown as server-rendered images (pypdfium2), so no PDF viewer is needed
+on a phone and the PDF never runs in the app's origin.
+"""
+
+import io
+import zipfile
+
+import pypdfium2
+from flask import Response, abort, flash, render_template, request
+from flask_login import current_user, login_required
+from PIL import Image
+
+from webapp.auth.store import get_row
+from webapp.db import get_db
+from webapp.documents import export, store
+from webapp.documents.types import TYPES
+from webapp.documents.views import bp, storage
+from webapp.security import audit
+
+PREVIEW_WIDTH = 1000
+THUMB_SIZE = 320
+
+
+def _file_response(body: bytes, mimetype: str, filename: str | None = None) -> Response:
+    response = Response(body, mimetype=mimetype)
+    response.headers["Content-Security-Policy"] = "sandbox; default-src 'none'"
+    if filename:
+        response.headers["Content-Disposition"] = _disposition(filename)
+    return response
+
+
+def _disposition(filename: str) -> str:
+    """attachment with an ASCII fallback and the UTF-8 name (RFC 6266)."""
+    from urllib.parse import quote
+
+    return f"attachment; filename=\"document.pdf\"; filename*=UTF-8''{quote(filename)}"
+
+
+def _version(db, document: dict) -> dict:
+    number = request.args.get("version", type=int)
+    if number is None:
+        return {
+            "file_key": document["file_key"],
+            "number": document["version"],
+            "pages": document["pages"],
+            "thumb_key": document["thumb_key"],
+        }
+    return store.get_version_or_404(db, document["id"], number)
+
+
+def _name(document: dict, pages: int) -> str:
+    user = get_row(get_db(), current_user.id)
+    return export.fac_name(
+        user["surname"], user["name"], user["patronymic"], TYPES[document["doc_type"]].fac, pages
+    )
+
+
+@bp.get("/<int:document_id>/file")
+@login_required
+def file(document_id):
+    """The PDF of the latest (or a given) version, as a download named the ФАЦ way."""
+    db = get_db()
+    document = store.get_document_or_404(db, document_id, current_user.id)
+    version = _version(db, document)
+    audit.record(db, "documents.download", object_type="document", object_id=document_id)
+    return _file_response(
+        storage().get(version["file_key"]), "application/pdf", _name(document, version["pages"])
+    )
+
+
+def _render(pdf: bytes, index: int, width: int) -> Image.Image:
+    document = pypdfium2.PdfDocument(pdf)
+    try:
+        if not 0 <= index < len(document):
+            abort(404)
+        page = document[index]
+        scale = width / page.get_width()
+        return page.render(scale=scale).to_pil().convert("RGB")
+    finally:
+        document.close()
+
+
+def _jpeg(image: Image.Image, quality: int) -> bytes:
+    out = io.BytesIO()
+    image.save(out, "JPEG", quality=quality, optimize=True)
+    return out.getvalue()
+
+
+@bp.get("/<int:document_id>/pages/<int:number>")
+@login_required
+def page(document_id, number):
+    """One page as a JPEG preview."""
+    db = get_db()
+    document = store.get_document_or_404(db, document_id, current_user.id)
+    version = _version(db, document)
+    image = _render(storage().get(version["file_key"]), number - 1, PREVIEW_WIDTH)
+    return _file_response(_jpeg(image, 80), "image/jpeg")
+
+
+@bp.get("/<int:document_id>/thumb")
+@login_required
+def thumb(document_id):
+    """The small preview of the first page."""
+    db = get_db()
+    document = store.get_document_or_404(db, document_id, current_user.id)
+    if document["thumb_key"]:
+        return _file_response(storage().get(document["thumb_key"]), "image/jpeg")
+    image = _render(storage().get(document["file_key"]), 0, THUMB_SIZE)
+    return _file_response(_jpeg(image, 75), "image/jpeg")
+
+
+@bp.route("/export", methods=["GET", "POST"])
+@login_required
+def export_for_fac():
+    """«Скачать для ФАЦ»: chosen documents as ФАЦ-named PDFs in one ZIP, within 10 MB."""
+    db = get_db()
+    documents = store.for_user(db, current_user.id)
+    if request.method == "GET":
+        return render_template("documents/export.html", documents=documents, chosen=set())
+    wanted = {int(v) for v in request.form.getlist("document") if v.isdigit()}
+    chosen = [d for d in documents if d["id"] in wanted]
+    if not chosen:
+        flash("Отметьте документы для выгрузки.", "error")
+        return render_template("documents/export.html", documents=documents, chosen=set()), 422
+    items, names = [], set()
+    for document in chosen:
+        name = _name(document, document["pages"])
+        stem, count = name.removesuffix(".pdf"), 2
+        while name in names:
+            name, count = f"{stem} ({count}).pdf", count + 1
+        names.add(name)
+        items.append((name, storage().get(document["file_key"])))
+    try:
+        fitted = export.fit_to_budget(items)
+    except export.BudgetExceeded as exceeded:
+        flash(exceeded.message, "error")
+        return render_template("documents/export.html", documents=documents, chosen=wanted), 422
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_STORED) as archive:
+        for name, data in fitted:
+            archive.writestr(name, data)
+    audit.record(db, "documents.export", object_type="document", details={"count": len(fitted)})
+    response = _file_response(out.getvalue(), "application/zip")
+    response.headers["Content-Disposition"] = (
+        "attachment; filename=\"fac-documents.zip\"; filename*=UTF-8''"
+        "%D0%B4%D0%BE%D0%BA%D1%83%D0%BC%D0%B5%D0%BD%D1%82%D1%8B-%D0%B4%D0%BB%D1%8F-%D0%A4%D0%90%D0%A6.zip"
+    )
+    return response

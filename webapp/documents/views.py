@@ -1,0 +1,315 @@
+"""«Мои документы»: list by type, capture and upload (idempotent), view, replace, delete."""
+
+import hashlib
+import uuid
+
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    jsonify,
+    render_template,
+    request,
+    url_for,
+)
+from flask_login import current_user, login_required
+
+from webapp import htmx
+from webapp.db import get_db
+from webapp.documents import ingest, store
+from webapp.documents.forms import DocumentForm
+from webapp.documents.pipeline import Limits, UploadRefused, format_size
+from webapp.documents.types import STATUS_TITLES, TYPES
+from webapp.profile import store as profile_store
+from webapp.profile.kinds import KINDS
+from webapp.security import audit
+
+bp = Blueprint("documents", __name__, url_prefix="/documents")
+UPLOAD_ENDPOINTS = {"documents.upload"}
+
+
+def storage():
+    """The app's encrypted blob storage."""
+    return current_app.extensions["storage"]
+
+
+@bp.context_processor
+def _words():
+    return {"doc_types": TYPES, "status_titles": STATUS_TITLES, "format_size": format_size}
+
+
+@bp.get("")
+@login_required
+def index():
+    """Documents grouped by type, each with thumbnail, pages, size, dates and status."""
+    rows = store.for_user(get_db(), current_user.id)
+    groups = {}
+    for row in rows:
+        groups.setdefault(row["doc_type"], []).append(row)
+    return render_template("documents/index.html", groups=groups)
+
+
+def _form(document=None):
+    form = DocumentForm(obj=document, meta={"csrf": False}) if document else DocumentForm()
+    if request.method == "GET" and not document and request.args.get("doc_type") in TYPES:
+        form.doc_type.data = request.args["doc_type"]
+    return form
+
+
+@bp.get("/new")
+@login_required
+def new():
+    """The capture page: photograph pages or choose a file, then save one document."""
+    replace = None
+    if request.args.get("replace", type=int):
+        replace = store.get_document_or_404(
+            get_db(), request.args.get("replace", type=int), current_user.id
+        )
+    form = _form(replace)
+    return render_template(
+        "documents/new.html", form=form, replace=replace, idempotency_key=str(uuid.uuid4())
+    )
+
+
+def _link_is_mine(db, form) -> bool:
+    """A linked record must be one of the user's own (ids in forms are never trusted)."""
+    values = form.meta_values()
+    if values["linked_kind"] is None:
+        return True
+    table = KINDS[values["linked_kind"]].table
+    if db.execute(
+        f"select 1 from {table} where id = ? and user_id = ?",  # noqa: S608
+        [values["linked_id"], current_user.id],
+    ).fetchone():
+        return True
+    form.linked.errors = ["Такой записи нет в вашем профиле."]
+    return False
+
+
+def link_choices(db) -> list[tuple[str, str]]:
+    """The user's records a document can be linked to, as (value, label)."""
+    records = profile_store.records(db, current_user.id)
+    choices = [("", "Не связан")]
+    for row in records.get("education", []):
+        choices.append((f"education:{row['id']}", f"Образование: {row['program']}"))
+    for row in records.get("certificate", []):
+        choices.append(
+            (f"certificate:{row['id']}", f"Аккредитация: {row['specialty']} № {row['number']}")
+        )
+    for row in records.get("employment", []):
+        choices.append((f"employment:{row['id']}", f"Работа: {row['position']}, {row['org_name']}"))
+    return choices
+
+
+@bp.context_processor
+def _links():
+    if not current_user.is_authenticated:
+        return {}
+    return {"link_choices": lambda: link_choices(get_db())}
+
+
+def _answer(status: int, error: str, field: str | None = None, form=None, replace=None):
+    """A refusal as JSON for the page's script, or the page again for a plain form post."""
+    if request.accept_mimetypes.best == "application/json" or htmx.wants_partial():
+        return jsonify(error=error, field=field), status
+    if form is not None:
+        form.form_errors.append(error)
+        return render_template(
+            "documents/new.html",
+            form=form,
+            replace=replace,
+            idempotency_key=str(uuid.uuid4()),
+        ), status
+    abort(status)
+
+
+def _created(document_id: int, version: int, pages: int, status: int = 201):
+    url = url_for("documents.show", document_id=document_id)
+    if request.accept_mimetypes.best == "application/json":
+        return jsonify(id=document_id, url=url, pages=pages, version=version), status
+    flash("Документ сохранён.", "success")
+    return htmx.redirect_to(url)
+
+
+def _body_digest(files, form) -> str:
+    digest = hashlib.sha256()
+    for name in ("doc_type", "document_id", "title", "holder_name", "issued_on", "valid_until"):
+        digest.update(f"{name}={form.get(name, '')}\x00".encode())
+    for name, data in files:
+        digest.update(name.encode() + b"\x00" + hashlib.sha256(data).digest())
+    return digest.hexdigest()
+
+
+@bp.post("/upload")
+@login_required
+def upload():
+    """Store one document from its pages; the Idempotency-Key makes retries safe."""
+    key = request.headers.get("Idempotency-Key") or request.form.get("idempotency_key", "")
+    try:
+        key = str(uuid.UUID(key))
+    except ValueError:
+        return _answer(400, "Запрос без ключа повтора (Idempotency-Key). Обновите страницу.")
+    db = get_db()
+    replace = None
+    if request.form.get("document_id"):
+        try:
+            replace_id = int(request.form["document_id"])
+        except ValueError:
+            abort(404)
+        replace = store.get_document_or_404(db, replace_id, current_user.id)
+    form = DocumentForm()
+    if not form.validate() or not _link_is_mine(db, form):
+        field, errors = next(iter(form.errors.items()))
+        return _answer(422, errors[0], field, form, replace)
+    config = current_app.config
+    files = [(f.filename or "file", f.read()) for f in request.files.getlist("pages") if f]
+    outcome, row = store.claim_upload(db, key, current_user.id, _body_digest(files, request.form))
+    if outcome == "done":
+        if row["document_id"] is None:  # deleted since
+            return _answer(410, "Этот документ уже удалён.")
+        pages = db.execute(
+            "select pages from document_versions where document_id = ? and number = ?",
+            [row["document_id"], row["version"]],
+        ).fetchone()
+        return _created(row["document_id"], row["version"], pages[0] if pages else 0, 200)
+    if outcome == "in_flight":
+        return _answer(409, "Этот документ ещё загружается. Подождите несколько секунд.")
+    if outcome == "mismatch":
+        return _answer(
+            422, "Ключ повтора уже использован для другого документа. Обновите страницу.", None
+        )
+    stored = None
+    try:
+        total = sum(len(data) for _, data in files)
+        if store.used_bytes(db, current_user.id) + total > config["DOCUMENTS_QUOTA_BYTES"]:
+            raise UploadRefused(
+                "Место для документов закончилось: доступно "
+                f"{format_size(config['DOCUMENTS_QUOTA_BYTES'])}. "
+                "Удалите ненужные документы или старые версии."
+            )
+        assembled = ingest.assemble(files, Limits(max_file_bytes=config["DOCUMENT_MAX_FILE_BYTES"]))
+        stored = ingest.store(storage(), assembled)
+        with db.atomic():
+            meta = form.meta_values()
+            if replace is None:
+                document_id = store.create(db, current_user.id, meta)
+            else:
+                document_id = replace["id"]
+                store.update_meta(db, document_id, meta)
+            version = store.add_version(db, document_id, stored)
+            store.finish_upload(db, key, document_id, version)
+            audit.record(
+                db,
+                "documents.upload" if replace is None else "documents.replace",
+                object_type="document",
+                object_id=document_id,
+                details={
+                    "pages": assembled.pages,
+                    "version": version,
+                    "removed": assembled.removed,
+                },
+            )
+    except UploadRefused as refused:
+        store.release_upload(db, key)
+        return _answer(422, refused.message, "pages", form, replace)
+    except BaseException:
+        store.release_upload(db, key)
+        if stored:
+            for blob in (stored["file_key"], stored["thumb_key"], stored["original_key"]):
+                if blob:
+                    storage().delete(blob)
+        raise
+    return _created(document_id, version, assembled.pages)
+
+
+@bp.get("/<int:document_id>")
+@login_required
+def show(document_id):
+    """One document: its pages, details, status, remark and the history of versions."""
+    db = get_db()
+    document = store.get_document_or_404(db, document_id, current_user.id)
+    form = _form(document)
+    return render_template(
+        "documents/show.html",
+        document=document,
+        versions=store.versions(db, document_id),
+        form=form,
+    )
+
+
+@bp.post("/<int:document_id>")
+@login_required
+def update(document_id):
+    """Change the document's type, dates and holder's name."""
+    db = get_db()
+    document = store.get_document_or_404(db, document_id, current_user.id)
+    form = DocumentForm()
+    if not form.validate() or not _link_is_mine(db, form):
+        return render_template(
+            "documents/show.html",
+            document=document,
+            versions=store.versions(db, document_id),
+            form=form,
+        ), 422
+    with db.atomic():
+        store.update_meta(db, document_id, form.meta_values())
+        audit.record(db, "documents.update", object_type="document", object_id=document_id)
+    flash("Сведения о документе сохранены.", "success")
+    return htmx.redirect_to(url_for("documents.show", document_id=document_id))
+
+
+@bp.post("/<int:document_id>/original")
+@login_required
+def restore_original(document_id):
+    """«Вернуть исходное»: a new version from the pages as photographed, before auto-crop."""
+    db = get_db()
+    document = store.get_document_or_404(db, document_id, current_user.id)
+    if not document["original_key"]:
+        abort(404)
+    original = storage().get(document["original_key"])
+    new_key = storage().put(original)
+    try:
+        with db.atomic():
+            store.add_version(
+                db,
+                document_id,
+                {
+                    "file_key": new_key,
+                    "thumb_key": None,
+                    "original_key": None,
+                    "mime": "application/pdf",
+                    "pages": document["pages"],
+                    "size": len(original),
+                    "sha256": hashlib.sha256(original).hexdigest(),
+                },
+            )
+            audit.record(db, "documents.uncrop", object_type="document", object_id=document_id)
+    except BaseException:
+        storage().delete(new_key)
+        raise
+    flash("Возвращены исходные фотографии без обрезки.", "success")
+    return htmx.redirect_to(url_for("documents.show", document_id=document_id))
+
+
+@bp.route("/<int:document_id>/delete", methods=["GET", "POST"])
+@login_required
+def delete(document_id):
+    """Confirm, then delete the document with every version; the files go after commit."""
+    db = get_db()
+    document = store.get_document_or_404(db, document_id, current_user.id)
+    if request.method == "GET":
+        return render_template("documents/delete.html", document=document)
+    with db.atomic():
+        keys = store.delete(db, document_id)
+        audit.record(
+            db,
+            "documents.delete",
+            object_type="document",
+            object_id=document_id,
+            details={"type": document["doc_type"]},
+        )
+    for key in keys:
+        storage().delete(key)
+    flash("Документ удалён.", "success")
+    return htmx.redirect_to(url_for("documents.index"))
