@@ -163,7 +163,14 @@ def upload():
         field, errors = next(iter(form.errors.items()))
         return _answer(422, errors[0], field, form, replace)
     config = current_app.config
-    files = [(f.filename or "file", f.read()) for f in request.files.getlist("pages") if f]
+    files = []
+    for upload_file in request.files.getlist("pages"):
+        try:
+            data = upload_file.read()
+        finally:
+            upload_file.close()  # big parts are spooled to temporary files: close them now
+        if data or upload_file.filename:
+            files.append((upload_file.filename or "file", data))
     outcome, row = store.claim_upload(db, key, current_user.id, _body_digest(files, request.form))
     if outcome == "done":
         if row["document_id"] is None:  # deleted since
