@@ -369,3 +369,38 @@ def test_list_groups_by_type_with_status(client, worker):
     html = client.get("/documents").get_data(as_text=True)
     assert "Диплом с приложением" in html and "Диплом специалиста" in html
     assert "Загружен" in html and "выдан 30 июня 2017" in html
+
+
+def test_documents_feed_readiness_and_the_name_check(client, worker):
+    from tests.web.test_profile_record import CERTIFICATE, add
+
+    add(client, "certificate", CERTIFICATE)
+    report = '<li class="warn" data-rule="report">'
+    assert report in client.get("/profile/readiness").get_data(as_text=True)
+    upload(client, [("a.jpg", jpeg())], doc_type="activity_report")
+    ready = client.get("/profile/readiness").get_data(as_text=True)
+    assert '<li class="ok" data-rule="report">' in ready and "Отчёт загружен" in ready
+    upload(client, [("b.jpg", jpeg())], extra={"holder_name": "Петрова М.П."})
+    check = client.get("/profile/check").get_data(as_text=True)
+    assert "ФИО в документе «Диплом с приложением» не совпадает с профилем" in check
+    token = csrf_from(client.get("/profile/name").get_data(as_text=True))
+    client.post(
+        "/profile/name",
+        data={
+            "csrf_token": token,
+            "surname": "Сидорова",
+            "name": "Мария",
+            "patronymic": "Петровна",
+            "changed_on": "2020-01-01",
+            "reason": "marriage",
+            "document_title": "Свидетельство",
+        },
+    )
+    db_check = client.get("/profile/check").get_data(as_text=True)
+    assert "не совпадает с профилем" in db_check  # Петрова was never her name
+    token = csrf_from(client.get("/documents/2").get_data(as_text=True))
+    client.post(
+        "/documents/2",
+        data={"csrf_token": token, "doc_type": "diploma", "holder_name": "Иванова М.П."},
+    )
+    assert "не совпадает с профилем" not in client.get("/profile/check").get_data(as_text=True)

@@ -3,6 +3,7 @@
 from dataclasses import dataclass
 from datetime import date
 
+from webapp.documents.types import TYPES
 from webapp.profile import checks, nmo, readiness, store
 from webapp.profile.seniority import Seniority, seniority
 
@@ -91,8 +92,18 @@ def specialty_statuses(
     return result
 
 
-def build(db, user: dict, cipher, today: date, *, has_report: bool = False) -> Summary:
-    """Load the record (person, 4 record kinds, НМО, name changes) and derive the rest."""
+def _documents(db, user_id: int) -> list[dict]:
+    """The facts of the worker's documents the rules look at (type, title, holder's name)."""
+    return list(
+        db.query(
+            "select id, doc_type, title, holder_name as holder from documents where user_id = ?",
+            [user_id],
+        )
+    )
+
+
+def build(db, user: dict, cipher, today: date) -> Summary:
+    """Load the record (person, 4 record kinds, НМО, name changes, documents) and derive."""
     person = store.get_person(db, user["id"])
     clear = dict(person)
     clear["inn"] = cipher.decrypt("inn", person["inn_enc"]) if person.get("inn_enc") else None
@@ -102,6 +113,8 @@ def build(db, user: dict, cipher, today: date, *, has_report: bool = False) -> S
     records = store.records(db, user["id"])
     entries = store.nmo_entries(db, user["id"])
     former = store.name_changes(db, user["id"])
+    documents = _documents(db, user["id"])
+    has_report = any(d["doc_type"] == ACTIVITY_REPORT_TYPE for d in documents)
     specialties = specialty_statuses(records, entries, today, has_report)
     birth = user["birth_date"]
     snapshot = checks.Snapshot(
@@ -116,6 +129,7 @@ def build(db, user: dict, cipher, today: date, *, has_report: bool = False) -> S
             checks.short_name(f["old_surname"], f["old_name"], f["old_patronymic"]) for f in former
         ],
         readiness=[v for s in specialties for v in s.verdicts],
+        documents=[{**d, "title": d["title"] or TYPES[d["doc_type"]].title} for d in documents],
     )
     return Summary(
         user=user,
