@@ -9,9 +9,8 @@ import io
 import re
 
 import pikepdf
-from PIL import Image
 
-from webapp.documents.pipeline import fitted, flattened, format_size
+from webapp.documents.pipeline import flattened, format_size, shrunk
 
 BUDGET = 10 * 1024 * 1024
 # Quality, then long side in pixels: each step trades a little more legibility for size.
@@ -71,10 +70,7 @@ def _recompress_image(image: pikepdf.Object, quality: int, long_side: int) -> No
         picture = pikepdf.PdfImage(image).as_pil_image()
     except (pikepdf.PdfError, NotImplementedError, ValueError, OSError):
         return
-    picture = flattened(picture)
-    target = fitted(picture.size, long_side)
-    if target != picture.size:
-        picture = picture.resize(target, Image.Resampling.BICUBIC, reducing_gap=2.0)
+    picture = shrunk(flattened(picture), long_side)
     picture.info = {}
     out = io.BytesIO()
     picture.save(out, "JPEG", quality=quality)

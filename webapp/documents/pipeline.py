@@ -4,11 +4,11 @@ Images: the type comes from the content, never the name; size and pixel limits a
 header before anything is decoded; EXIF orientation is applied and all metadata (EXIF with GPS,
 XMP, ICC profiles, comments) is dropped. The long side is at most 2048 px; a big JPEG is decoded
 by libjpeg straight at 1/2, 1/4 or 1/8 scale when that keeps at least 90 % of the limit, so a
-4000 px photo is stored 2000 px across with no resampling pass (four times cheaper than decoding
-it whole and resizing; see bench/). JPEG and HEIC come out as JPEG q85; PNG stays lossless
-PNG (screenshots of certificates keep sharp text) unless that is over 2 MB, i.e. a photo saved
-as PNG, which becomes JPEG. A JPEG that is already clean — JFIF only, no EXIF, within 2048 px,
-which is what the phone's canvas sends — is kept byte for byte.
+4000 px photo is stored 2000 px across with no resampling pass (about three times cheaper than
+decoding it whole and resizing; see bench/README.md). JPEG and HEIC come out as JPEG q85; PNG
+stays lossless PNG (screenshots of certificates keep sharp text) unless that is over 2 MB, i.e. a
+photo saved as PNG, which becomes JPEG. A JPEG that is already clean — JFIF only, no EXIF,
+within 2048 px, which is what the phone's canvas sends — is kept byte for byte.
 
 PDFs: encrypted (even with an empty user password), broken, truncated and over-long files are
 refused: the server cannot repair them and the user can. Active content is stripped rather than
@@ -296,6 +296,15 @@ def fitted(size: tuple[int, int], long_side: int) -> tuple[int, int]:
     return max(1, round(width * scale)), max(1, round(height * scale))
 
 
+def shrunk(image: Image.Image, long_side: int) -> Image.Image:
+    """Downscaled to long_side: a box reduce by a whole factor first, bicubic for the rest."""
+    target = fitted(image.size, long_side)
+    factor = min(image.width // target[0], image.height // target[1])
+    if factor >= 2:
+        image = image.reduce(factor)
+    return image if image.size == target else image.resize(target, Image.Resampling.BICUBIC)
+
+
 def flattened(image: Image.Image) -> Image.Image:
     """RGB or L pixels; transparency laid on white paper, 16-bit grey scaled to 8 bits."""
     if image.mode.startswith("I"):
@@ -311,7 +320,7 @@ def flattened(image: Image.Image) -> Image.Image:
 
 
 def _decoded(data: bytes, kind: str, header: _Header, limits: Limits) -> Image.Image:
-    """Upright RGB or L pixels; a large JPEG decoded straight at a reduced scale."""
+    """Upright pixels as decoded; a large JPEG decoded straight at a reduced scale."""
     with warnings.catch_warnings():
         # The header already passed our lower pixel limit; corrupt-EXIF notices are no refusal.
         warnings.simplefilter("ignore")
@@ -321,12 +330,12 @@ def _decoded(data: bytes, kind: str, header: _Header, limits: Limits) -> Image.I
                 width, height = fitted((header.width, header.height), limits.max_long_side)
                 image.draft(None, (int(width * _DRAFT_FLOOR), int(height * _DRAFT_FLOOR)))
             image.load()
-            image = ImageOps.exif_transpose(image)
+            ImageOps.exif_transpose(image, in_place=True)
         except Image.DecompressionBombError as error:
             raise UploadRefused(TOO_BIG) from error
         except _DECODE_ERRORS as error:
             raise UploadRefused(BROKEN) from error
-    return flattened(image)
+    return image
 
 
 def _encoded(image: Image.Image, kind: str) -> tuple[bytes, str]:
@@ -365,9 +374,11 @@ def process_image(data: bytes, filename: str, limits: Limits = DEFAULT_LIMITS) -
         _verify_jpeg(data, header)
         return Page(data, _MIME["jpeg"], header.width, header.height)
     image = _decoded(data, kind, header, limits)
-    target = fitted(image.size, limits.max_long_side)
-    if target != image.size:
-        image = image.resize(target, Image.Resampling.BICUBIC, reducing_gap=2.0)
+    # Shrinking before flattening spares a full-size copy of a huge transparent PNG; palette and
+    # 16-bit images are converted first, as Pillow resizes them badly or not at all.
+    if image.mode not in ("RGB", "L", "RGBA", "LA"):
+        image = flattened(image)
+    image = flattened(shrunk(image, limits.max_long_side))
     encoded, out_kind = _encoded(image, kind)
     return Page(encoded, _MIME[out_kind], image.width, image.height)
 
