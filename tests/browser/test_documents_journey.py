@@ -3,7 +3,8 @@
 Two 12 MP photos (EXIF orientation and GPS) go in through the camera input, the user swaps them,
 saves, and gets one PDF of two upright pages with no metadata, sent in ≤ 700 KB a page; then a
 new version replaces it and the first one stays in the history. A web page named .pdf is refused
-with the server's message and leaves nothing behind.
+with the server's message and leaves nothing behind. A turned photo is sent turned; a HEIC, which
+Chromium cannot decode, is sent as it is for the server to convert.
 """
 
 import io
@@ -296,3 +297,41 @@ def test_a_web_page_named_pdf_is_refused_and_nothing_is_stored(live_server, new_
     expect(page).to_have_url(re.compile(re.escape(base) + r"/documents/\d+$"))
     assert count(app, "documents") == 1
     assert seen.problems(allow=(r"status of 422",)) == []
+
+
+def test_a_turned_photo_is_sent_turned_and_a_heic_goes_as_it_is(live_server, new_context, fixtures):
+    base, app = live_server.url, live_server.app
+    create_active_user(app, phone="+79125550113")
+    page = new_context("phone").new_page()
+    seen = watch(page)
+    sign_in(page, base, "+79125550113")
+
+    page.goto(base + "/documents/new?doc_type=other")
+    settle(page)
+    page.set_input_files(
+        "#picker", [str(fixtures["orientation_1.jpg"]), str(fixtures["heic_orientation_6.heic"])]
+    )
+    photo, heic = page.locator(".capture-page").nth(0), page.locator(".capture-page").nth(1)
+    expect(photo.locator(".capture-thumb img")).to_be_visible()
+    # Chromium cannot decode HEIC: no preview and nothing to turn; the server reads its EXIF.
+    expect(heic.locator(".capture-thumb")).to_have_text("HEIC")
+    expect(heic.get_by_role("button", name="Повернуть")).to_have_count(0)
+    photo.get_by_role("button", name="Повернуть").click()
+    expect(photo).to_have_attribute("data-rotation", "90")
+    expect(photo.get_by_role("button", name="Повернуть")).to_be_focused()
+    page.get_by_role("button", name="Сохранить документ").click()
+    expect(page).to_have_url(re.compile(re.escape(base) + r"/documents/(\d+)$"))
+
+    (version,) = stored_pdfs(app, int(page.url.rsplit("/", 1)[1]))
+    assert version["pages"] == 2
+    turned, converted = pdf_pages(app.extensions["storage"].get(version["file_key"]))
+    for raw, image in (turned, converted):
+        assert_no_metadata(raw, image)
+    # A quarter turn clockwise: the red block (top left) goes top right, the blue one bottom right.
+    assert turned[1].size == (200, 300)
+    found = marks(turned[1])
+    assert found["red"][0] > 0.5 > found["red"][1] and found["blue"][0] > 0.5 < found["blue"][1]
+    assert converted[1].size == (600, 400)
+    found = marks(converted[1])
+    assert found["red"][0] < 0.5 < found["blue"][0] and max(found["red"][1], found["blue"][1]) < 0.5
+    assert seen.problems() == []
