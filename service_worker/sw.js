@@ -1,12 +1,13 @@
 // Service worker: precaches the app shell, serves /offline when the network is gone.
 // Pages are never cached (they carry personal data and `Cache-Control: no-store`).
 "use strict";
-const VERSION = "medkab-shell-v2";
+const VERSION = "medkab-shell-v3";
 const SHELL = [
   "/offline",
   "/static/css/app.css",
   "/static/js/app.js",
   "/static/js/passkeys.js",
+  "/static/js/capture.js",
   "/static/vendor/htmx-2.0.11.min.js",
   "/static/icons/icon.svg",
   "/static/icons/icon-192.png",

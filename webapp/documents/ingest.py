@@ -40,7 +40,7 @@ def straightened(page: Page) -> Page | None:
         xs, ys = [x for x, _ in quad], [y for _, y in quad]
         if (max(xs) - min(xs)) * (max(ys) - min(ys)) >= FULL_FRAME * image.width * image.height:
             return None
-        warped = crop.warp(image, quad)
+        warped = pipeline.shrunk(crop.warp(image, quad), pipeline.DEFAULT_LIMITS.max_long_side)
     out = io.BytesIO()
     warped.convert("RGB").save(out, "JPEG", quality=85, optimize=True)
     return Page(out.getvalue(), "image/jpeg", warped.width, warped.height)

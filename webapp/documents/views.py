@@ -51,7 +51,15 @@ def index():
 
 
 def _form(document=None):
-    form = DocumentForm(obj=document, meta={"csrf": False}) if document else DocumentForm()
+    """The details form, filled from the document on GET (a dict: `data=`, not `obj=`)."""
+    if document and request.method == "GET":
+        data = {
+            k: document[k] for k in ("doc_type", "title", "holder_name", "issued_on", "valid_until")
+        }
+        if document["linked_kind"]:
+            data["linked"] = f"{document['linked_kind']}:{document['linked_id']}"
+        return DocumentForm(data=data)
+    form = DocumentForm()
     if request.method == "GET" and not document and request.args.get("doc_type") in TYPES:
         form.doc_type.data = request.args["doc_type"]
     return form
