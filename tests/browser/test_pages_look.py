@@ -111,7 +111,9 @@ def layout_problems(page, kind: str) -> list[str]:
         if (!tabs || getComputedStyle(tabs).position !== "fixed") return null;
         window.scrollTo(0, document.documentElement.scrollHeight);
         const items = [...document.querySelectorAll("main *")].filter(
-            (e) => e.getClientRects().length && getComputedStyle(e).visibility !== "hidden");
+            (e) => e.getClientRects().length && getComputedStyle(e).visibility !== "hidden"
+                // a closed <details> keeps boxes for its hidden content (content-visibility)
+                && (!e.closest("details:not([open])") || e.closest("summary")));
         const bottom = Math.max(...items.map((e) => e.getBoundingClientRect().bottom));
         const top = tabs.getBoundingClientRect().top;
         window.scrollTo(0, 0);
