@@ -139,9 +139,7 @@ def test_cli_seeds_demo_only_into_an_empty_database(app, runner, db):
     client = app.test_client()
     password = first.output.split("пароль ")[1].split()[0]
     assert (
-        AuthActions(client)
-        .login(login="+79000000001", password=password)
-        .headers["Location"]
+        AuthActions(client).login(login="+79000000001", password=password).headers["Location"]
         == "/"
     )
     ready = client.get("/profile/readiness").get_data(as_text=True)
