@@ -237,7 +237,33 @@ def reminders():
     click.echo(f"Отправлено: {result.sent}, пропущено: {result.skipped}, ошибок: {result.failed}")
 
 
+@click.command("documents-sweep")
+@with_appcontext
+@click.option("--older-than", default=3600, show_default=True, help="seconds")
+def documents_sweep(older_than):
+    """Delete blobs no version refers to and temp files of crashed writes."""
+    from webapp.documents.store import all_keys
+
+    storage = current_app.extensions["storage"]
+    db = _db()
+    known = all_keys(db)
+    db.close()
+    orphans = [key for key in storage.keys_older_than(older_than) if key not in known]
+    for key in orphans:
+        storage.delete(key)
+    temps = storage.sweep_temp(older_than)
+    click.echo(f"Удалено файлов без записи: {len(orphans)}, недописанных: {temps}")
+
+
 def init_app(app) -> None:
     """Register the commands."""
-    for command in (db_migrate, seed_demo, create_user, backup, purge_sessions, reminders):
+    for command in (
+        db_migrate,
+        seed_demo,
+        create_user,
+        backup,
+        purge_sessions,
+        reminders,
+        documents_sweep,
+    ):
         app.cli.add_command(command)

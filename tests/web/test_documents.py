@@ -404,3 +404,48 @@ def test_documents_feed_readiness_and_the_name_check(client, worker):
         data={"csrf_token": token, "doc_type": "diploma", "holder_name": "Иванова М.П."},
     )
     assert "не совпадает с профилем" not in client.get("/profile/check").get_data(as_text=True)
+
+
+def test_a_database_failure_after_the_files_were_written_leaves_nothing(app, client, worker, db):
+    """A real failure at commit time (a trigger refusing the version row) after the blobs were
+    stored: the claim is released, the blobs are deleted, no row remains; a retry then works."""
+    db.execute(
+        "create trigger refuse_versions before insert on document_versions "
+        "begin select raise(abort, 'disk full'); end"
+    )
+    key = str(uuid.uuid4())
+    assert upload(client, [("a.jpg", jpeg())], key=key).status_code == 500
+    assert table(app, "documents") == [] and table(app, "uploads") == []
+    assert blobs(app) == []
+    db.execute("drop trigger refuse_versions")
+    assert upload(client, [("a.jpg", jpeg())], key=key).status_code == 201
+
+
+def test_a_storage_failure_midway_deletes_what_was_written(app, client, worker):
+    """The second blob (the thumbnail) cannot be written: the first is removed again."""
+    storage = app.extensions["storage"]
+    real_put, calls = storage.put, []
+
+    def failing_put(data):
+        calls.append(len(data))
+        if len(calls) == 2:
+            raise OSError(28, "No space left on device")
+        return real_put(data)
+
+    storage.put = failing_put
+    try:
+        response = upload(client, [("a.jpg", jpeg())])
+    finally:
+        storage.put = real_put
+    assert response.status_code == 500
+    assert blobs(app) == [] and table(app, "documents") == [] and table(app, "uploads") == []
+
+
+def test_sweep_removes_orphans_left_by_a_killed_process(app, client, worker, runner):
+    upload(client, [("a.jpg", jpeg())])
+    orphan = app.extensions["storage"].put(b"written just before the process was killed")
+    kept = {p.name for p in blobs(app)} - {orphan}
+    result = runner.invoke(args=["documents-sweep", "--older-than", "0"])
+    assert "Удалено файлов без записи: 1" in result.output
+    assert {p.name for p in blobs(app)} == kept
+    assert client.get("/documents/1/file").status_code == 200

@@ -121,6 +121,15 @@ class LocalEncryptedStorage:
         """Whether a blob file is there (its contents are not checked)."""
         return self._path(_checked(key)).is_file()
 
+    def keys_older_than(self, seconds: float) -> list[str]:
+        """Blob keys whose files were written more than `seconds` ago (for orphan sweeps)."""
+        cutoff = time.time() - seconds
+        return [
+            path.name
+            for path in self.root.glob("*/*/*")
+            if not path.name.startswith(_TEMP_PREFIX) and path.stat().st_mtime < cutoff
+        ]
+
     def sweep_temp(self, older_than_seconds: float = 3600) -> int:
         """Remove temp files left by writes that crashed; returns how many were removed."""
         cutoff = time.time() - older_than_seconds
