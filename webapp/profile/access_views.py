@@ -35,6 +35,13 @@ ACTION_TITLES = {
     "profile.nmo.create": "Добавлен элемент НМО",
     "profile.nmo.update": "Изменён элемент НМО",
     "profile.nmo.delete": "Удалён элемент НМО",
+    "documents.upload": "Загружен документ",
+    "documents.replace": "Загружена новая версия документа",
+    "documents.update": "Изменены сведения о документе",
+    "documents.uncrop": "Возвращены исходные снимки документа",
+    "documents.delete": "Удалён документ",
+    "documents.download": "Скачан документ",
+    "documents.export": "Документы выгружены для ФАЦ",
 }
 
 
