@@ -29,18 +29,15 @@ sys.path.insert(0, str(ROOT))
 from tests.fixtures.make_fixtures import camera_exif, ensure_fixtures, jpeg, synthetic_pages  # noqa: E402
 from webapp.documents.crop import find_outline  # noqa: E402
 from webapp.documents.export import fit_to_budget  # noqa: E402
-from webapp.documents.pipeline import (  # noqa: E402
-    assemble_pdf,
-    process_image,
-    process_pdf,
-    thumbnail,
-)
+from webapp.documents.pdf import process_pdf  # noqa: E402
+from webapp.documents.pipeline import assemble_pdf, process_image, thumbnail  # noqa: E402
 
 MEMORY_PROBE = textwrap.dedent(
     """
     import resource, sys, tracemalloc
     from pathlib import Path
-    from webapp.documents.pipeline import process_image, process_pdf
+    from webapp.documents.pdf import process_pdf
+    from webapp.documents.pipeline import process_image
     data = Path(sys.argv[1]).read_bytes()
     process = process_pdf if sys.argv[1].endswith(".pdf") else process_image
     if sys.argv[2] == "rss":

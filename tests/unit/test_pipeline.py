@@ -9,18 +9,10 @@ from PIL import Image
 
 from tests.fixtures.make_fixtures import BLOCK, BLUE, RED, UPRIGHT_SIZE, ensure_fixtures
 from webapp.documents import pipeline
-from webapp.documents.pipeline import (
-    Limits,
-    Page,
-    PdfInfo,
-    UploadRefused,
-    assemble_pdf,
-    process_image,
-    process_pdf,
-    process_upload,
-    sniff,
-    thumbnail,
-)
+from webapp.documents.ingest import process_upload
+from webapp.documents.pdf import PdfInfo, process_pdf
+from webapp.documents.pipeline import Page, assemble_pdf, process_image, thumbnail
+from webapp.documents.uploads import Limits, UploadRefused, sniff
 
 
 @pytest.fixture(scope="session")

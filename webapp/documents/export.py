@@ -10,7 +10,8 @@ import re
 
 import pikepdf
 
-from webapp.documents.pipeline import flattened, format_size, shrunk
+from webapp.documents.pipeline import flattened, shrunk
+from webapp.documents.uploads import format_size
 
 BUDGET = 10 * 1024 * 1024
 # Quality, then long side in pixels: each step trades a little more legibility for size.

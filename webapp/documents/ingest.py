@@ -11,7 +11,9 @@ from dataclasses import dataclass
 from PIL import Image
 
 from webapp.documents import crop, pipeline
-from webapp.documents.pipeline import Limits, Page, PdfInfo, UploadRefused
+from webapp.documents.pdf import PdfInfo, process_pdf
+from webapp.documents.pipeline import Page, process_image
+from webapp.documents.uploads import DEFAULT_LIMITS, Limits, UploadRefused, checked_kind
 
 MAX_PAGES = 30
 FULL_FRAME = 0.95  # a quad covering this much of the frame is a scan, not a photo of a sheet
@@ -28,6 +30,13 @@ class Assembled:
     removed: tuple[str, ...] = ()
 
 
+def process_upload(data: bytes, filename: str, limits: Limits = DEFAULT_LIMITS) -> Page | PdfInfo:
+    """An upload of any accepted type, dispatched on its content."""
+    if checked_kind(data, filename, limits) == "pdf":
+        return process_pdf(data, filename, limits)
+    return process_image(data, filename, limits)
+
+
 def straightened(page: Page) -> Page | None:
     """The page cut to the sheet's outline with a perspective warp, or None to keep it."""
     if page.mime != "image/jpeg":
@@ -40,14 +49,14 @@ def straightened(page: Page) -> Page | None:
         xs, ys = [x for x, _ in quad], [y for _, y in quad]
         if (max(xs) - min(xs)) * (max(ys) - min(ys)) >= FULL_FRAME * image.width * image.height:
             return None
-        warped = pipeline.shrunk(crop.warp(image, quad), pipeline.DEFAULT_LIMITS.max_long_side)
+        warped = pipeline.shrunk(crop.warp(image, quad), DEFAULT_LIMITS.max_long_side)
     out = io.BytesIO()
     warped.convert("RGB").save(out, "JPEG", quality=85, optimize=True)
     return Page(out.getvalue(), "image/jpeg", warped.width, warped.height)
 
 
 def assemble(
-    files: list[tuple[str, bytes]], limits: Limits = pipeline.DEFAULT_LIMITS, auto_crop=True
+    files: list[tuple[str, bytes]], limits: Limits = DEFAULT_LIMITS, auto_crop=True
 ) -> Assembled:
     """Photos become one PDF (cropped when an outline is found); one PDF stays itself."""
     if not files:
@@ -56,7 +65,7 @@ def assemble(
         )
     if len(files) > MAX_PAGES:
         raise UploadRefused(f"Слишком много страниц: {len(files)}, можно до {MAX_PAGES}.")
-    results = [pipeline.process_upload(data, name, limits) for name, data in files]
+    results = [process_upload(data, name, limits) for name, data in files]
     pdfs = [r for r in results if isinstance(r, PdfInfo)]
     if pdfs:
         if len(results) > 1:

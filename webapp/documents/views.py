@@ -19,8 +19,8 @@ from webapp import htmx
 from webapp.db import get_db
 from webapp.documents import ingest, store
 from webapp.documents.forms import DocumentForm
-from webapp.documents.pipeline import Limits, UploadRefused, format_size
 from webapp.documents.types import STATUS_TITLES, TYPES
+from webapp.documents.uploads import Limits, UploadRefused, format_size
 from webapp.profile import store as profile_store
 from webapp.profile.kinds import KINDS
 from webapp.security import audit
