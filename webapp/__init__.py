@@ -15,7 +15,7 @@ class UploadAwareRequest(Request):
 
     @property
     def max_content_length(self) -> int | None:
-        from webapp.documents.views import UPLOAD_ENDPOINTS
+        from webapp.documents.upload_views import UPLOAD_ENDPOINTS
 
         if self.endpoint in UPLOAD_ENDPOINTS:
             return current_app.config["UPLOAD_MAX_REQUEST_BYTES"]
@@ -126,7 +126,7 @@ def _register_blueprints(app: Flask) -> None:
     from webapp.auth.passkey_views import bp as passkey_login_bp
     from webapp.auth.reset_views import bp as reset_bp
     from webapp.auth.views import bp as auth_bp
-    from webapp.documents import file_views  # noqa: F401  (routes on documents_bp)
+    from webapp.documents import file_views, upload_views  # noqa: F401  (routes on documents_bp)
     from webapp.documents.views import bp as documents_bp
     from webapp.factors import gate
     from webapp.factors.account_views import bp as account_change_bp

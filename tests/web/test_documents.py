@@ -100,7 +100,7 @@ def test_same_key_with_other_content_is_422_and_no_key_is_400(app, client, worke
 def test_same_key_still_in_flight_is_409(app, client, worker, db):
     key = str(uuid.uuid4())
     files = [("a.jpg", jpeg())]
-    from webapp.documents.views import _body_digest
+    from webapp.documents.upload_views import _body_digest
 
     digest = _body_digest(files, {"doc_type": "diploma"})
     db["uploads"].insert(

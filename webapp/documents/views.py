@@ -1,4 +1,4 @@
-"""«Мои документы»: list by type, capture and upload (idempotent), view, replace, delete."""
+"""«Мои документы»: list by type, the capture page, view, edit details, restore, delete."""
 
 import hashlib
 import uuid
@@ -8,7 +8,6 @@ from flask import (
     abort,
     current_app,
     flash,
-    jsonify,
     render_template,
     request,
     url_for,
@@ -17,16 +16,15 @@ from flask_login import current_user, login_required
 
 from webapp import htmx
 from webapp.db import get_db
-from webapp.documents import ingest, store
+from webapp.documents import store
 from webapp.documents.forms import DocumentForm
 from webapp.documents.types import STATUS_TITLES, TYPES
-from webapp.documents.uploads import Limits, UploadRefused, format_size
+from webapp.documents.uploads import format_size
 from webapp.profile import store as profile_store
 from webapp.profile.kinds import KINDS
 from webapp.security import audit
 
 bp = Blueprint("documents", __name__, url_prefix="/documents")
-UPLOAD_ENDPOINTS = {"documents.upload"}
 
 
 def storage():
@@ -80,7 +78,7 @@ def new():
     )
 
 
-def _link_is_mine(db, form) -> bool:
+def link_is_mine(db, form) -> bool:
     """A linked record must be one of the user's own (ids in forms are never trusted)."""
     values = form.meta_values()
     if values["linked_kind"] is None:
@@ -117,127 +115,6 @@ def _links():
     return {"link_choices": lambda: link_choices(get_db())}
 
 
-def _answer(status: int, error: str, field: str | None = None, form=None, replace=None):
-    """A refusal as JSON for the page's script, or the page again for a plain form post."""
-    if request.accept_mimetypes.best == "application/json" or htmx.wants_partial():
-        return jsonify(error=error, field=field), status
-    if form is not None:
-        form.form_errors.append(error)
-        return render_template(
-            "documents/new.html",
-            form=form,
-            replace=replace,
-            idempotency_key=str(uuid.uuid4()),
-        ), status
-    abort(status)
-
-
-def _created(document_id: int, version: int, pages: int, status: int = 201):
-    url = url_for("documents.show", document_id=document_id)
-    if request.accept_mimetypes.best == "application/json":
-        return jsonify(id=document_id, url=url, pages=pages, version=version), status
-    flash("Документ сохранён.", "success")
-    return htmx.redirect_to(url)
-
-
-def _body_digest(files, form) -> str:
-    digest = hashlib.sha256()
-    for name in ("doc_type", "document_id", "title", "holder_name", "issued_on", "valid_until"):
-        digest.update(f"{name}={form.get(name, '')}\x00".encode())
-    for name, data in files:
-        digest.update(name.encode() + b"\x00" + hashlib.sha256(data).digest())
-    return digest.hexdigest()
-
-
-@bp.post("/upload")
-@login_required
-def upload():
-    """Store one document from its pages; the Idempotency-Key makes retries safe."""
-    key = request.headers.get("Idempotency-Key") or request.form.get("idempotency_key", "")
-    try:
-        key = str(uuid.UUID(key))
-    except ValueError:
-        return _answer(400, "Запрос без ключа повтора (Idempotency-Key). Обновите страницу.")
-    db = get_db()
-    replace = None
-    if request.form.get("document_id"):
-        try:
-            replace_id = int(request.form["document_id"])
-        except ValueError:
-            abort(404)
-        replace = store.get_document_or_404(db, replace_id, current_user.id)
-    form = DocumentForm()
-    if not form.validate() or not _link_is_mine(db, form):
-        field, errors = next(iter(form.errors.items()))
-        return _answer(422, errors[0], field, form, replace)
-    config = current_app.config
-    files = []
-    for upload_file in request.files.getlist("pages"):
-        try:
-            data = upload_file.read()
-        finally:
-            upload_file.close()  # big parts are spooled to temporary files: close them now
-        if data or upload_file.filename:
-            files.append((upload_file.filename or "file", data))
-    outcome, row = store.claim_upload(db, key, current_user.id, _body_digest(files, request.form))
-    if outcome == "done":
-        if row["document_id"] is None:  # deleted since
-            return _answer(410, "Этот документ уже удалён.")
-        pages = db.execute(
-            "select pages from document_versions where document_id = ? and number = ?",
-            [row["document_id"], row["version"]],
-        ).fetchone()
-        return _created(row["document_id"], row["version"], pages[0] if pages else 0, 200)
-    if outcome == "in_flight":
-        return _answer(409, "Этот документ ещё загружается. Подождите несколько секунд.")
-    if outcome == "mismatch":
-        return _answer(
-            422, "Ключ повтора уже использован для другого документа. Обновите страницу.", None
-        )
-    stored = None
-    try:
-        total = sum(len(data) for _, data in files)
-        if store.used_bytes(db, current_user.id) + total > config["DOCUMENTS_QUOTA_BYTES"]:
-            raise UploadRefused(
-                "Место для документов закончилось: доступно "
-                f"{format_size(config['DOCUMENTS_QUOTA_BYTES'])}. "
-                "Удалите ненужные документы или старые версии."
-            )
-        assembled = ingest.assemble(files, Limits(max_file_bytes=config["DOCUMENT_MAX_FILE_BYTES"]))
-        stored = ingest.store(storage(), assembled)
-        with db.atomic():
-            meta = form.meta_values()
-            if replace is None:
-                document_id = store.create(db, current_user.id, meta)
-            else:
-                document_id = replace["id"]
-                store.update_meta(db, document_id, meta)
-            version = store.add_version(db, document_id, stored)
-            store.finish_upload(db, key, document_id, version)
-            audit.record(
-                db,
-                "documents.upload" if replace is None else "documents.replace",
-                object_type="document",
-                object_id=document_id,
-                details={
-                    "pages": assembled.pages,
-                    "version": version,
-                    "removed": assembled.removed,
-                },
-            )
-    except UploadRefused as refused:
-        store.release_upload(db, key)
-        return _answer(422, refused.message, "pages", form, replace)
-    except BaseException:
-        store.release_upload(db, key)
-        if stored:
-            for blob in (stored["file_key"], stored["thumb_key"], stored["original_key"]):
-                if blob:
-                    storage().delete(blob)
-        raise
-    return _created(document_id, version, assembled.pages)
-
-
 @bp.get("/<int:document_id>")
 @login_required
 def show(document_id):
@@ -260,7 +137,7 @@ def update(document_id):
     db = get_db()
     document = store.get_document_or_404(db, document_id, current_user.id)
     form = DocumentForm()
-    if not form.validate() or not _link_is_mine(db, form):
+    if not form.validate() or not link_is_mine(db, form):
         return render_template(
             "documents/show.html",
             document=document,
