@@ -6,7 +6,7 @@ entry here plus its list partial.
 
 from dataclasses import dataclass
 
-from webapp.profile import forms
+from webapp.profile import record_forms
 
 
 @dataclass(frozen=True)
@@ -31,7 +31,7 @@ KINDS = {
         Kind(
             "employment",
             "employments",
-            forms.EmploymentForm,
+            record_forms.EmploymentForm,
             "место работы",
             "Добавить место работы",
             (
@@ -59,7 +59,7 @@ KINDS = {
         Kind(
             "education",
             "educations",
-            forms.EducationForm,
+            record_forms.EducationForm,
             "образование",
             "Добавить образование или курс",
             (
@@ -81,7 +81,7 @@ KINDS = {
         Kind(
             "certificate",
             "certificates",
-            forms.CertificateForm,
+            record_forms.CertificateForm,
             "сертификат или аккредитация",
             "Добавить сертификат или аккредитацию",
             ("kind", "specialty", "number", "issued_on", "valid_until"),
@@ -93,7 +93,7 @@ KINDS = {
         Kind(
             "category",
             "categories",
-            forms.CategoryForm,
+            record_forms.CategoryForm,
             "квалификационная категория",
             "Добавить категорию",
             ("specialty", "category", "assigned_on", "valid_until", "order_number"),
@@ -105,7 +105,7 @@ KINDS = {
         Kind(
             "nmo",
             "nmo_entries",
-            forms.NmoEntryForm,
+            record_forms.NmoEntryForm,
             "элемент НМО",
             "Добавить баллы НМО",
             ("specialty", "day", "element", "title", "provider", "zet", "confirmation_code"),

@@ -14,7 +14,7 @@ from webapp.auth.store import get_row
 from webapp.clock import now
 from webapp.db import get_db
 from webapp.profile import store
-from webapp.profile.forms import NMO_ELEMENTS
+from webapp.profile.record_forms import NMO_ELEMENTS
 from webapp.profile.summary import specialty_statuses
 from webapp.profile.views import bp
 from webapp.security import audit

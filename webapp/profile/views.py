@@ -13,7 +13,7 @@ from webapp.auth.store import get_row
 from webapp.clock import now, now_iso
 from webapp.db import get_db
 from webapp.notifications import notify_owner
-from webapp.profile import forms, store
+from webapp.profile import forms, record_forms, store
 from webapp.profile.kinds import KINDS
 from webapp.profile.summary import build
 from webapp.security import audit
@@ -23,12 +23,12 @@ bp = Blueprint("profile", __name__, url_prefix="/profile")
 
 
 TITLES = {
-    "employment": dict(forms.EMPLOYMENT_KINDS),
-    "employment_doc": dict(forms.EMPLOYMENT_DOCUMENTS),
-    "education": dict(forms.EDUCATION_KINDS),
-    "study_form": dict(forms.STUDY_FORMS),
-    "certificate": dict(forms.CERTIFICATE_KINDS),
-    "category": dict(forms.CATEGORIES),
+    "employment": dict(record_forms.EMPLOYMENT_KINDS),
+    "employment_doc": dict(record_forms.EMPLOYMENT_DOCUMENTS),
+    "education": dict(record_forms.EDUCATION_KINDS),
+    "study_form": dict(record_forms.STUDY_FORMS),
+    "certificate": dict(record_forms.CERTIFICATE_KINDS),
+    "category": dict(record_forms.CATEGORIES),
 }
 
 

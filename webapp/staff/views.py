@@ -10,7 +10,8 @@ from webapp.auth.flows import role_required
 from webapp.db import get_db
 from webapp.forms import Form, no_control_chars, strip
 from webapp.notifications import inbox
-from webapp.profile.forms import EMPLOYMENT_DOCUMENTS, EMPLOYMENT_KINDS, plain_text
+from webapp.profile.forms import plain_text
+from webapp.profile.record_forms import EMPLOYMENT_DOCUMENTS, EMPLOYMENT_KINDS
 from webapp.security import audit
 from webapp.staff import store
 
