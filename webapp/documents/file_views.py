@@ -7,6 +7,7 @@ on a phone and the PDF never runs in the app's origin.
 
 import io
 import zipfile
+from urllib.parse import quote
 
 import pypdfium2
 from flask import Response, abort, flash, render_template, request
@@ -34,9 +35,8 @@ def _file_response(body: bytes, mimetype: str, filename: str | None = None) -> R
 
 def _disposition(filename: str) -> str:
     """attachment with an ASCII fallback and the UTF-8 name (RFC 6266)."""
-    from urllib.parse import quote
-
-    return f"attachment; filename=\"document.pdf\"; filename*=UTF-8''{quote(filename)}"
+    fallback = "documents.zip" if filename.endswith(".zip") else "document.pdf"
+    return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename)}"
 
 
 def _version(db, document: dict) -> dict:
@@ -143,9 +143,4 @@ def export_for_fac():
         for name, data in fitted:
             archive.writestr(name, data)
     audit.record(db, "documents.export", object_type="document", details={"count": len(fitted)})
-    response = _file_response(out.getvalue(), "application/zip")
-    response.headers["Content-Disposition"] = (
-        "attachment; filename=\"fac-documents.zip\"; filename*=UTF-8''"
-        "%D0%B4%D0%BE%D0%BA%D1%83%D0%BC%D0%B5%D0%BD%D1%82%D1%8B-%D0%B4%D0%BB%D1%8F-%D0%A4%D0%90%D0%A6.zip"
-    )
-    return response
+    return _file_response(out.getvalue(), "application/zip", "документы для ФАЦ.zip")
