@@ -44,7 +44,16 @@ def _created(document_id: int, version: int, pages: int, status: int = 201):
 def _body_digest(files, form) -> str:
     """A hash of the details and pages, so a key reused for a different body is caught."""
     digest = hashlib.sha256()
-    for name in ("doc_type", "document_id", "title", "holder_name", "issued_on", "valid_until"):
+    fields = (
+        "doc_type",
+        "document_id",
+        "title",
+        "holder_name",
+        "issued_on",
+        "valid_until",
+        "linked",
+    )
+    for name in fields:
         digest.update(f"{name}={form.get(name, '')}\x00".encode())
     for name, data in files:
         digest.update(name.encode() + b"\x00" + hashlib.sha256(data).digest())
