@@ -84,11 +84,12 @@ def big_upload(photo: bytes, limit: int = 15 * 1024 * 1024) -> bytes:
 
 
 def transparent_png() -> bytes:
-    """A 7000×7000 RGBA 'screenshot' with a transparent corner: a few hundred KB, 49 MP."""
-    image = Image.new("RGBA", (7000, 7000), (255, 255, 255, 255))
+    """A 5000×5000 RGBA 'screenshot' with a transparent corner: a few hundred KB, 25 MP
+    (the PNG pixel limit)."""
+    image = Image.new("RGBA", (5000, 5000), (255, 255, 255, 255))
     draw = ImageDraw.Draw(image)
-    for top in range(100, 6900, 40):
-        draw.rectangle((300, top, 6700, top + 12), fill=(30, 30, 30, 255))
+    for top in range(100, 4900, 40):
+        draw.rectangle((300, top, 4700, top + 12), fill=(30, 30, 30, 255))
     draw.rectangle((0, 0, 2000, 2000), fill=(0, 0, 0, 0))
     out = io.BytesIO()
     image.save(out, "PNG")
@@ -215,7 +216,7 @@ def main() -> None:
         uploads = (
             ("process_image", upload, "36.75 MP"),
             ("process_pdf", pdf_upload, "4 pages of 12 MP"),
-            ("process_image", png_upload, "49 MP RGBA"),
+            ("process_image", png_upload, "25 MP RGBA"),
         )
         for label, path, what in uploads:
             before, after, traced = memory(path)

@@ -70,8 +70,8 @@ def test_type_comes_from_the_first_bytes(head, kind):
     [
         ("empty.jpg", "Файл пустой."),
         ("truncated.jpg", "Файл повреждён или обрезан — сфотографируйте документ ещё раз."),
-        ("bomb.png", "Изображение слишком большое: 900 Мпикс, допустимо до 50."),
-        ("too_many_pixels.png", "Изображение слишком большое: 64 Мпикс, допустимо до 50."),
+        ("bomb.png", "Изображение слишком большое: 900 Мпикс, допустимо до 25."),
+        ("too_many_pixels.png", "Изображение слишком большое: 64 Мпикс, допустимо до 25."),
         ("html.pdf", "Это не PDF, JPEG, PNG или HEIC, а веб-страница (HTML)."),
         ("document.docx", "Это не PDF, JPEG, PNG или HEIC."),
         ("zip_appended.jpg", "К изображению JPEG приписан архив"),
@@ -314,3 +314,13 @@ def test_thumbnail_is_a_small_jpeg(files):
     image = Image.open(io.BytesIO(thumbnail(page)))
     assert image.format == "JPEG"
     assert max(image.size) == 320
+
+
+def test_png_has_a_lower_pixel_limit_than_photos():
+    """A 30 MP PNG is refused (lossless pixels cost memory), a 30 MP JPEG header is not."""
+    from tests.fixtures.make_fixtures import png_bomb
+
+    with pytest.raises(UploadRefused, match="30 Мпикс, допустимо до 25"):
+        process_image(png_bomb(6000, 5000), "screen.png")
+    limits = Limits()
+    assert limits.max_png_pixels < 6000 * 5000 <= limits.max_pixels

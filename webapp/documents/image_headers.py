@@ -100,10 +100,11 @@ def checked_header(data: bytes, kind: str, limits: Limits) -> Header:
     """The header, refused when too many pixels, truncated, or followed by something else."""
     header = {"jpeg": _jpeg_header, "png": _png_header, "heic": _heic_header}[kind](data)
     pixels = header.width * header.height
-    if pixels > limits.max_pixels:
+    allowed = limits.max_png_pixels if kind == "png" else limits.max_pixels
+    if pixels > allowed:
         raise UploadRefused(
             f"Изображение слишком большое: {round(pixels / 1e6)} Мпикс, "
-            f"допустимо до {round(limits.max_pixels / 1e6)}. "
+            f"допустимо до {round(allowed / 1e6)}. "
             "Уменьшите его или сфотографируйте документ ещё раз."
         )
     if header.end is None or not pixels:

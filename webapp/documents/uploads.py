@@ -33,6 +33,9 @@ class Limits:
 
     max_file_bytes: int = 15 * 1024 * 1024
     max_pixels: int = 50_000_000
+    # A lossless PNG costs its full pixels in memory however small the file (~8 bytes a pixel
+    # while resizing with alpha): half the photo limit keeps one upload near 200 MiB.
+    max_png_pixels: int = 25_000_000
     max_long_side: int = 2048
     max_pdf_pages: int = 100
 
