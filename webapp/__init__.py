@@ -136,7 +136,11 @@ def _register_blueprints(app: Flask) -> None:
     from webapp.main.views import bp as main_bp
     from webapp.notifications.views import bp as notifications_bp
     from webapp.notifications.views import notice_bp
-    from webapp.profile import access_views, nmo_views  # noqa: F401  (routes on profile_bp)
+    from webapp.profile import (  # noqa: F401  (routes on profile_bp)
+        access_views,
+        nmo_views,
+        person_views,
+    )
     from webapp.profile.views import bp as profile_bp
     from webapp.pwa.views import bp as pwa_bp
     from webapp.staff.views import bp as staff_bp
