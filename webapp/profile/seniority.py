@@ -5,16 +5,11 @@ included); the periods' parts are then added up and, as record-of-service rules 
 days over make a month and every 12 months a year.
 """
 
-import calendar
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-
-def _add_months(day: date, months: int) -> date:
-    index = day.year * 12 + day.month - 1 + months
-    year, month = divmod(index, 12)
-    return date(year, month + 1, min(day.day, calendar.monthrange(year, month + 1)[1]))
+from webapp.profile.readiness import shift_months
 
 
 @dataclass(frozen=True)
@@ -37,9 +32,9 @@ class Span:
         """Whole calendar years, months and days from start to end, both days included."""
         after = end + timedelta(days=1)
         months = (after.year - start.year) * 12 + after.month - start.month
-        if _add_months(start, months) > after:
+        if shift_months(start, months) > after:
             months -= 1
-        days = (after - _add_months(start, months)).days
+        days = (after - shift_months(start, months)).days
         return cls(months // 12, months % 12, days)
 
     @classmethod
