@@ -3,7 +3,6 @@
 from datetime import date, timedelta
 
 from webapp.profile.checks import (
-    ACCREDITATION,
     BASE_EDUCATION,
     CHECK,
     ERROR,
@@ -11,6 +10,7 @@ from webapp.profile.checks import (
     OK,
     Finding,
     Snapshot,
+    current_certificates,
     short_name,
 )
 from webapp.profile.readiness import shift_months
@@ -196,9 +196,9 @@ def _education(s: Snapshot, today: date) -> list[Finding]:
 
 
 def _certificates(s: Snapshot, today: date) -> list[Finding]:
-    rows = [r for r in s.records.get("certificate", []) if r["kind"] in ACCREDITATION]
+    latest = current_certificates(s.records.get("certificate", []))
     section = "Аккредитация"
-    if not rows:
+    if not latest:
         return [
             Finding(
                 ERROR,
@@ -211,11 +211,6 @@ def _certificates(s: Snapshot, today: date) -> list[Finding]:
             )
         ]
     found = []
-    latest: dict[str, dict] = {}
-    for row in rows:
-        current = latest.get(row["specialty"].casefold())
-        if current is None or row["valid_until"] > current["valid_until"]:
-            latest[row["specialty"].casefold()] = row
     for row in latest.values():
         args = {"kind": "certificate", "record_id": row["id"]}
         if row["verification"] == "rejected":

@@ -93,3 +93,15 @@ def completeness(snapshot: Snapshot) -> int:
     """Share of the profile's parts that are filled, in whole percent (ФИО and СНИЛС count)."""
     filled = 2 + sum(1 for _, present in COMPLETENESS if present(snapshot))
     return filled * 100 // (2 + len(COMPLETENESS))
+
+
+def current_certificates(rows: list[dict]) -> dict[str, dict]:
+    """The latest accreditation or certificate per specialty (case-insensitive)."""
+    latest: dict[str, dict] = {}
+    for row in rows:
+        if row["kind"] not in ACCREDITATION:
+            continue
+        key = row["specialty"].casefold()
+        if key not in latest or row["valid_until"] > latest[key]["valid_until"]:
+            latest[key] = row
+    return latest

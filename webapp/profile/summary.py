@@ -38,18 +38,6 @@ class Summary:
     former_names: list[dict]
 
 
-def current_certificates(rows: list[dict]) -> dict[str, dict]:
-    """The latest accreditation or certificate per specialty (case-insensitive)."""
-    latest: dict[str, dict] = {}
-    for row in rows:
-        if row["kind"] not in checks.ACCREDITATION:
-            continue
-        key = row["specialty"].casefold()
-        if key not in latest or row["valid_until"] > latest[key]["valid_until"]:
-            latest[key] = row
-    return latest
-
-
 def _courses(records: dict, entries: list[dict], specialty: str) -> list[readiness.Course]:
     """ПК courses count as formal hours, ПП and НМО events/modules as the rest.
 
@@ -74,7 +62,7 @@ def specialty_statuses(
 ) -> list[SpecialtyStatus]:
     """Readiness and НМО progress for every specialty with a current document."""
     result = []
-    for key, cert in sorted(current_certificates(records.get("certificate", [])).items()):
+    for key, cert in sorted(checks.current_certificates(records.get("certificate", [])).items()):
         mine = [e for e in entries if e["specialty"].casefold() == key]
         progress = nmo.progress(
             [nmo.Entry(e["day"], e["zet"]) for e in mine], cert["issued_on"], today
