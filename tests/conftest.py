@@ -2,9 +2,11 @@
 
 import os
 import re
+import socket
 from datetime import date
 
 import pytest
+from aiosmtpd.controller import Controller
 
 from webapp import create_app
 from webapp.db import close_keeper, connect, migrate
@@ -169,3 +171,52 @@ def outbox(db):
 def code_from(message_body: str) -> str:
     """The six-digit code at the end of an SMS (`@domain #123456`)."""
     return re.search(r"#(\d{6})\s*$", message_body).group(1)
+
+
+class SmtpInbox:
+    """What a local aiosmtpd server received."""
+
+    def __init__(self):
+        self.messages = []
+
+    async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd API
+        self.messages.append(envelope)
+        return "250 OK"
+
+
+@pytest.fixture
+def smtp_server():
+    """A real SMTP server on a free localhost port: (controller, inbox)."""
+    inbox = SmtpInbox()
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    yield controller, inbox
+    controller.stop()
+
+
+def unread_body_status(app, path: str, content_type: str, length: int) -> str:
+    """The status line for a POST declaring `length` bytes whose body must never be read."""
+
+    class Exploding:
+        def read(self, *_):
+            raise AssertionError("body was read")
+
+        readline = read
+
+    environ = {
+        "REQUEST_METHOD": "POST",
+        "PATH_INFO": path,
+        "SERVER_NAME": "localhost",
+        "SERVER_PORT": "80",
+        "wsgi.url_scheme": "http",
+        "wsgi.input": Exploding(),
+        "CONTENT_TYPE": content_type,
+        "CONTENT_LENGTH": str(length),
+        "wsgi.errors": None,
+    }
+    statuses = []
+    body = b"".join(app.wsgi_app(environ, lambda status, headers: statuses.append(status)))
+    return statuses[0], body

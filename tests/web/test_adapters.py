@@ -1,36 +1,13 @@
 """SMS and mail adapters against real local servers."""
 
 import json
-import socket
 import threading
 from http.server import BaseHTTPRequestHandler, HTTPServer
 
 import pytest
-from aiosmtpd.controller import Controller
 
 from webapp.adapters.mail import MailError, send_mail
 from webapp.adapters.sms import SmsError, render_body, send_sms
-
-
-class Inbox:
-    def __init__(self):
-        self.messages = []
-
-    async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd API
-        self.messages.append(envelope)
-        return "250 OK"
-
-
-@pytest.fixture
-def smtp_server():
-    inbox = Inbox()
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    controller = Controller(inbox, hostname="127.0.0.1", port=port)
-    controller.start()
-    yield controller, inbox
-    controller.stop()
 
 
 def test_smtp_backend_delivers_to_a_real_server(app, smtp_server):

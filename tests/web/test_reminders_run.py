@@ -1,7 +1,6 @@
 """Reminders are delivered once: inbox, email, preferences, concurrent runs, a real SMTP server."""
 
 import os
-import socket
 import subprocess
 import sys
 import threading
@@ -10,7 +9,6 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from aiosmtpd.controller import Controller
 
 from tests.conftest import create_active_user
 from webapp import clock
@@ -427,27 +425,6 @@ def test_two_cli_processes_at_once_deliver_each_reminder_once(app, db, real_toda
     assert sum(c[0] for c in counts) == 50 and sum(c[1] for c in counts) == 50
     assert all(c[2] == 0 for c in counts)
     assert_each_once(db, real_today_due)
-
-
-class SmtpInbox:
-    def __init__(self):
-        self.messages = []
-
-    async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd API
-        self.messages.append(envelope)
-        return "250 OK"
-
-
-@pytest.fixture
-def smtp_server():
-    inbox = SmtpInbox()
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    controller = Controller(inbox, hostname="127.0.0.1", port=port)
-    controller.start()
-    yield controller, inbox
-    controller.stop()
 
 
 def test_reminder_email_arrives_at_a_real_smtp_server(app, db, frozen, smtp_server):
