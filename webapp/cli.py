@@ -111,7 +111,7 @@ def db_migrate():
 @click.command("seed-demo")
 @with_appcontext
 def seed_demo():
-    """Create demo worker, reviewer and admin, only into an empty database."""
+    """Create the demo worker, reviewer, HR admin and admin, only into an empty database."""
     db = _db()
     if store.count_users(db):
         click.echo("Демо-данные не созданы: в базе уже есть пользователи.")

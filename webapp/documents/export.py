@@ -70,7 +70,7 @@ def _recompress_image(image: pikepdf.Object, quality: int, long_side: int) -> No
     try:
         picture = pikepdf.PdfImage(image).as_pil_image()
     except (pikepdf.PdfError, NotImplementedError, ValueError, OSError):
-        return
+        return  # pikepdf cannot decode this encoding (it raises NotImplementedError): keep it
     picture = shrunk(flattened(picture), long_side)
     picture.info = {}
     out = io.BytesIO()

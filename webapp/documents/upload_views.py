@@ -17,9 +17,14 @@ from webapp.security import audit
 UPLOAD_ENDPOINTS = {"documents.upload"}
 
 
+def _wants_json() -> bool:
+    """The page's script asks for JSON; a plain form post gets pages and redirects."""
+    return request.accept_mimetypes.best == "application/json"
+
+
 def _answer(status: int, error: str, field: str | None = None, form=None, replace=None):
     """A refusal as JSON for the page's script, or the page again for a plain form post."""
-    if request.accept_mimetypes.best == "application/json" or htmx.wants_partial():
+    if _wants_json() or htmx.wants_partial():
         return jsonify(error=error, field=field), status
     if form is not None:
         form.form_errors.append(error)
@@ -35,7 +40,7 @@ def _answer(status: int, error: str, field: str | None = None, form=None, replac
 def _created(document_id: int, version: int, pages: int, status: int = 201):
     """The stored document as JSON for the page's script, or a redirect to it with a flash."""
     url = url_for("documents.show", document_id=document_id)
-    if request.accept_mimetypes.best == "application/json":
+    if _wants_json():
         return jsonify(id=document_id, url=url, pages=pages, version=version), status
     flash("Документ сохранён.", "success")
     return htmx.redirect_to(url)
