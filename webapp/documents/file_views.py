@@ -51,8 +51,8 @@ def _version(db, document: dict) -> dict:
     return store.get_version_or_404(db, document["id"], number)
 
 
-def _name(document: dict, pages: int) -> str:
-    user = get_row(get_db(), current_user.id)
+def _name(document: dict, pages: int, user: dict) -> str:
+    """«Фамилия И.О. <тип> на N л.pdf» for this document."""
     return export.fac_name(
         user["surname"], user["name"], user["patronymic"], TYPES[document["doc_type"]].fac, pages
     )
@@ -67,7 +67,9 @@ def file(document_id):
     version = _version(db, document)
     audit.record(db, "documents.download", object_type="document", object_id=document_id)
     return _file_response(
-        storage().get(version["file_key"]), "application/pdf", _name(document, version["pages"])
+        storage().get(version["file_key"]),
+        "application/pdf",
+        _name(document, version["pages"], get_row(db, current_user.id)),
     )
 
 
@@ -126,8 +128,9 @@ def export_for_fac():
         flash("Отметьте документы для выгрузки.", "error")
         return render_template("documents/export.html", documents=documents, chosen=set()), 422
     items, names = [], set()
+    user = get_row(db, current_user.id)
     for document in chosen:
-        name = _name(document, document["pages"])
+        name = _name(document, document["pages"], user)
         stem, count = name.removesuffix(".pdf"), 2
         while name in names:
             name, count = f"{stem} ({count}).pdf", count + 1
