@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Build webapp/security/data/common-passwords.txt, the common-password blocklist.
+"""Build webapp/auth/data/common-passwords.txt, the common-password blocklist.
 
 Standard library only. Run from anywhere:
 
@@ -53,7 +53,7 @@ NPM_INTEGRITY = (
 PASSWORDS_MEMBER = "package/src/passwords.json"
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_OUTPUT = REPO_ROOT / "webapp" / "security" / "data" / "common-passwords.txt"
+DEFAULT_OUTPUT = REPO_ROOT / "webapp" / "auth" / "data" / "common-passwords.txt"
 
 # ---------------------------------------------------------------------------- sizes
 MIN_LENGTH = 4

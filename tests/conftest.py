@@ -97,7 +97,7 @@ def create_active_user(
 ):
     """An active account made through the same code as the CLI (non-workers get TOTP)."""
     from webapp.cli import make_user
-    from webapp.factors import store
+    from webapp.auth.store import factors as store
 
     with app.app_context():
         db = connect(app.config["DATABASE"])

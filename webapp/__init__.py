@@ -6,8 +6,7 @@ from pathlib import Path
 from flask import Flask, Request, current_app
 
 from webapp import config as settings
-
-ROOT = Path(__file__).resolve().parent.parent
+from webapp.config import ROOT
 
 
 class UploadAwareRequest(Request):
@@ -64,7 +63,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         hops = app.config["PROXY_HOPS"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
 
-    from webapp.security.crypto import FieldCipher
+    from webapp.crypto import FieldCipher
 
     app.extensions["cipher"] = FieldCipher(master)
     from webapp.adapters.storage import LocalEncryptedStorage
@@ -79,7 +78,7 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     cli.init_app(app)
     if app.config["REMINDERS_INTERVAL_SECONDS"] > 0:
-        from webapp.notifications.reminder_runner import start_background
+        from webapp.profile.reminder_runner import start_background
 
         start_background(app, app.config["REMINDERS_INTERVAL_SECONDS"])
     return app
@@ -88,10 +87,11 @@ def create_app(test_config: dict | None = None) -> Flask:
 def _bind_extensions(app: Flask) -> None:
     from webapp import db, errors, htmx
     from webapp.auth import sessions
-    from webapp.auth.store import get_user
+    from webapp.auth.flows import unauthorized
+    from webapp.auth.store.users import get_user
     from webapp.extensions import csrf, limiter, login_manager
     from webapp.extensions import htmx as htmx_ext
-    from webapp.security.headers import csp_nonce, set_security_headers
+    from webapp.headers import csp_nonce, set_security_headers
 
     db.init_app(app)
     app.session_interface = sessions.ServerSessionInterface()
@@ -104,6 +104,8 @@ def _bind_extensions(app: Flask) -> None:
     login_manager.login_message_category = "info"
     login_manager.session_protection = None  # the server-side session row is the protection
 
+    login_manager.unauthorized_handler(unauthorized)
+
     @login_manager.user_loader
     def load_user(user_id):
         user = get_user(db.get_db(), user_id)
@@ -111,6 +113,7 @@ def _bind_extensions(app: Flask) -> None:
 
     app.after_request(set_security_headers)
     app.after_request(htmx.add_vary)
+    app.after_request(htmx.flashes_out_of_band)
     app.jinja_env.globals["csp_nonce"] = csp_nonce
     app.jinja_env.add_extension("jinja2.ext.do")
     errors.init_app(app)
@@ -121,47 +124,45 @@ def _bind_extensions(app: Flask) -> None:
 
 
 def _register_blueprints(app: Flask) -> None:
+    from webapp import redirects
     from webapp.account.views import bp as account_bp
     from webapp.admin.views import bp as admin_bp
-    from webapp.auth.passkey_views import bp as passkey_login_bp
-    from webapp.auth.reset_views import bp as reset_bp
+    from webapp.auth import gate, passkey_views  # noqa: F401  (passkey routes on auth_bp)
     from webapp.auth.views import bp as auth_bp
-    from webapp.documents import file_views, upload_views  # noqa: F401  (routes on documents_bp)
+    from webapp.documents import file_views, links, upload_views  # noqa: F401  (on documents_bp)
     from webapp.documents.views import bp as documents_bp
-    from webapp.factors import gate
-    from webapp.factors.account_views import bp as account_change_bp
-    from webapp.factors.assisted import bp as assisted_bp
-    from webapp.factors.verify_views import bp as verify_bp
-    from webapp.factors.views import bp as security_bp
     from webapp.main.views import bp as main_bp
     from webapp.notifications.views import bp as notifications_bp
-    from webapp.notifications.views import notice_bp
     from webapp.profile import (  # noqa: F401  (routes on profile_bp)
         access_views,
         nmo_views,
         person_views,
     )
+    from webapp.profile import links as profile_links
     from webapp.profile.views import bp as profile_bp
     from webapp.pwa.views import bp as pwa_bp
+    from webapp.recovery.views import bp as recovery_bp
+    from webapp.reset.views import bp as reset_bp
+    from webapp.security.views import bp as security_bp
     from webapp.staff.views import bp as staff_bp
+    from webapp.verify.views import bp as verify_bp
 
     for blueprint in (
         main_bp,
         auth_bp,
-        passkey_login_bp,
-        reset_bp,
         verify_bp,
+        reset_bp,
+        recovery_bp,
         security_bp,
-        assisted_bp,
-        account_change_bp,
         account_bp,
         profile_bp,
         documents_bp,
-        staff_bp,
         notifications_bp,
-        notice_bp,
+        staff_bp,
         admin_bp,
         pwa_bp,
     ):
         app.register_blueprint(blueprint)
+    redirects.init_app(app)
+    links.provide(profile_links)
     app.before_request(gate.enforce)

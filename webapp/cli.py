@@ -9,13 +9,14 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
-from webapp.auth import sessions, store
+from webapp import audit
+from webapp.auth.passwords import hash_password, password_problem, personal_words
+from webapp.auth.store import sessions
+from webapp.auth.store import users as store
 from webapp.clock import now
 from webapp.db import connect, migrate
-from webapp.notifications import reminder_runner
-from webapp.profile.demo import seed_record
-from webapp.security import audit
-from webapp.security.passwords import hash_password, password_problem
+from webapp.profile import reminder_runner
+from webapp.profile.store.demo import seed_record
 from webapp.validators import (
     normalize_phone,
     normalize_snils,
@@ -173,7 +174,9 @@ def create_user(role, surname, name, patronymic, birth_date, snils, phone, email
         password,
         min_length=current_app.config["PASSWORD_MIN_LENGTH"],
         max_length=current_app.config["PASSWORD_MAX_LENGTH"],
-        personal=[surname, name, email.split("@")[0]],
+        personal=personal_words(
+            surname=surname, name=name, patronymic=patronymic, email=email, phone=phone
+        ),
     )
     if problem:
         raise click.BadParameter(problem, param_hint="password")

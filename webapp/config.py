@@ -5,6 +5,8 @@ import secrets
 import time
 from pathlib import Path
 
+ROOT = Path(__file__).resolve().parent.parent  # the project: templates/, static/, service_worker/
+
 DEFAULTS = {
     "DEBUG": False,
     "PROPAGATE_EXCEPTIONS": False,

@@ -1,11 +1,15 @@
-"""Shared form base and field validators with Russian messages."""
+"""Shared form base, field helpers and validators with Russian messages."""
 
 import re
 import unicodedata
+from datetime import date
 
 from flask_wtf import FlaskForm
-from wtforms import DateField
-from wtforms.validators import ValidationError
+from wtforms import DateField, StringField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
+
+from webapp.clock import now
 
 
 class Form(FlaskForm):
@@ -51,3 +55,67 @@ class DateInput(DateField):
         except ValueError as exc:
             self.data = None
             raise ValueError("Такой даты нет. Введите дату в виде ДД.ММ.ГГГГ.") from exc
+
+
+REQUIRED = "Заполните это поле."
+EARLIEST = date(1940, 1, 1)
+
+
+def options(pairs) -> list[SelectChoice]:
+    """SelectField choices from (value, label) pairs."""
+    return [SelectChoice(value, label) for value, label in pairs]
+
+
+_TAGS = re.compile(r"[<>]")
+
+
+def plain_text(form, field):
+    """Names and numbers never need angle brackets; refusing them keeps markup out of records."""
+    if field.data and _TAGS.search(field.data):
+        raise ValidationError("Уберите символы «<» и «>».")
+
+
+def text(label, max_length=300, required=True, description=None):
+    """A trimmed one-line text field with the common checks."""
+    checks = [DataRequired(REQUIRED)] if required else [Optional()]
+    return StringField(
+        label,
+        filters=[strip],
+        description=description,
+        validators=[*checks, Length(max=max_length), no_control_chars, plain_text],
+    )
+
+
+def past_date(label, required=True, description=None):
+    """A date between 1940 and today."""
+
+    def check(form, field):
+        if field.data and field.data < EARLIEST:
+            raise ValidationError("Дата не может быть раньше 1940 года.")
+        if field.data and field.data > now().date():
+            raise ValidationError("Дата не может быть в будущем.")
+
+    checks = [InputRequired(REQUIRED)] if required else [Optional()]
+    return DateInput(label, description=description, validators=[*checks, check])
+
+
+def any_date(label, required=True, description=None):
+    """A date between 1940 and 2100 (validity ends may lie ahead)."""
+
+    def check(form, field):
+        if field.data and not EARLIEST <= field.data <= date(2100, 12, 31):
+            raise ValidationError("Проверьте год: дата вне допустимого диапазона.")
+
+    checks = [InputRequired(REQUIRED)] if required else [Optional()]
+    return DateInput(label, description=description, validators=[*checks, check])
+
+
+def not_before(other: str, message: str):
+    """This date is on or after the date in field `other`."""
+
+    def check(form, field):
+        start = form[other].data
+        if field.data and start and field.data < start:
+            raise ValidationError(message)
+
+    return check

@@ -83,17 +83,6 @@ def init_app(app) -> None:
     def today():
         return {"today": now().date().isoformat()}
 
-    @app.context_processor
-    def unread():
-        from flask_login import current_user
-
-        from webapp.db import get_db
-        from webapp.notifications.inbox import unread_count
-
-        if not current_user.is_authenticated:
-            return {}
-        return {"unread_notices": unread_count(get_db(), current_user.id)}
-
     app.jinja_env.globals["icon"] = icon
     app.jinja_env.filters.update(
         datetime=human_datetime,
@@ -101,12 +90,4 @@ def init_app(app) -> None:
         device=device_name,
         phone=format_phone,
         mask_phone=mask_phone,
-        role_titles=role_titles,
     )
-
-
-def role_titles(roles: str | None) -> str:
-    """'worker,admin' → 'Медработник, Администратор'."""
-    from webapp.auth.store import ROLE_TITLES
-
-    return ", ".join(ROLE_TITLES.get(r, r) for r in (roles or "").split(",") if r)

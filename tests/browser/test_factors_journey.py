@@ -298,7 +298,7 @@ def test_factor_pages_look(site, new_context, kind):
         ("/security/totp", "totp"),
         ("/notifications", "notifications"),
         ("/security/password", "password"),
-        ("/security/phone", "phone"),
+        ("/account/phone", "phone"),
     ):
         page.goto(site + path)
         expect(page.get_by_role("heading", level=1)).to_be_visible()

@@ -111,7 +111,7 @@ def test_register_confirm_sign_in_and_revoke_another_device(live_server, new_con
     expect(page).to_have_url(base + "/profile")
     expect(page.get_by_role("heading", level=1)).to_have_text("Профиль")
     page.get_by_role("link", name="Мои сессии").click()
-    expect(page).to_have_url(base + "/profile/sessions")
+    expect(page).to_have_url(base + "/account/sessions")
     expect(page.get_by_role("heading", level=1)).to_have_text("Мои сессии")
     cards = page.locator("li.session")
     expect(cards).to_have_count(2)
@@ -126,7 +126,7 @@ def test_register_confirm_sign_in_and_revoke_another_device(live_server, new_con
 
     # 9. End the other session: an htmx partial swap, not a page load
     page.evaluate("window.__noReload = true")
-    with page.expect_response(re.compile(r"/profile/sessions/\d+/revoke$")) as revoked:
+    with page.expect_response(re.compile(r"/account/sessions/\d+/revoke$")) as revoked:
         other_card.get_by_role("button", name="Завершить").click()
     assert revoked.value.status == 200
     assert revoked.value.request.headers.get("hx-request") == "true"
@@ -135,7 +135,7 @@ def test_register_confirm_sign_in_and_revoke_another_device(live_server, new_con
     expect(page.locator(".flash-success")).to_have_text("Сессия завершена.")
     expect(page.get_by_role("button", name="Завершить все другие сессии")).to_have_count(0)
     assert page.evaluate("window.__noReload") is True  # same document: it was a partial update
-    assert page.url == base + "/profile/sessions"
+    assert page.url == base + "/account/sessions"
     shot(page, "journey-09-one-session")
 
     # 10. The other device is signed out on its next request
@@ -148,7 +148,7 @@ def test_register_confirm_sign_in_and_revoke_another_device(live_server, new_con
     # 11. Sign out on the first device
     sign_out(page)
     expect(page).to_have_url(base + "/login")
-    page.goto(base + "/profile/sessions")
+    page.goto(base + "/account/sessions")
     expect(page).to_have_url(re.compile(re.escape(base) + r"/login\?next="))
     shot(page, "journey-11-signed-out-again")
 

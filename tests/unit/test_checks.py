@@ -9,8 +9,8 @@ from webapp.profile.checks import (
     Snapshot,
     completeness,
     findings,
-    short_name,
 )
+from webapp.names import short_name
 from webapp.profile.readiness import Verdict
 
 TODAY = date(2026, 11, 23)

@@ -9,7 +9,7 @@ from migrations.migrations import migrations
 from webapp import clock
 from webapp.auth import codes
 from webapp.config import DEFAULTS
-from webapp.security.crypto import FieldCipher
+from webapp.crypto import FieldCipher
 
 PHONE = "+79120000001"
 START = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)

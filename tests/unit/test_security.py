@@ -4,8 +4,8 @@ import pytest
 from cryptography.exceptions import InvalidTag
 
 from webapp.auth.failures import delay_after
-from webapp.security.crypto import FieldCipher
-from webapp.security.passwords import blocklist, password_problem
+from webapp.crypto import FieldCipher
+from webapp.auth.passwords import blocklist, password_problem
 
 MASTER = bytes(range(32))
 

@@ -80,7 +80,7 @@ def test_second_factor_is_mandatory_by_default(app, client, db):
     app.config["SECOND_FACTOR_OPTIONAL_FOR_WORKERS"] = False
     create_active_user(app, n=1)
     AuthActions(client).login()
-    for url in ("/", "/profile", "/profile/sessions", "/documents"):
+    for url in ("/", "/profile", "/account/sessions", "/documents"):
         assert client.get(url).headers["Location"] == "/security/enrol"
     page = client.get("/security/enrol").get_data(as_text=True)
     assert (
@@ -585,10 +585,10 @@ def test_assisted_recovery_queue_is_for_admins(app, signed_in):
 
 
 def test_phone_change_needs_a_code_from_the_new_number_and_tells_the_old(signed_in, db, outbox):
-    response = post_form(signed_in, "/security/phone", {"phone": "+7 916 111-22-33"})
-    assert response.headers["Location"] == "/security/phone/confirm"
+    response = post_form(signed_in, "/account/phone", {"phone": "+7 916 111-22-33"})
+    assert response.headers["Location"] == "/account/phone/confirm"
     code = code_from(outbox("+79161112233")[0]["body"])
-    done = post_form(signed_in, "/security/phone/confirm", {"code": code})
+    done = post_form(signed_in, "/account/phone/confirm", {"code": code})
     assert done.headers["Location"] == "/profile"
     assert rows(db, "select phone from users")[0][0] == "+79161112233"
     assert any("изменён" in m["body"] for m in outbox("+79120000001"))
@@ -596,22 +596,22 @@ def test_phone_change_needs_a_code_from_the_new_number_and_tells_the_old(signed_
 
 def test_phone_change_refuses_a_taken_number(app, signed_in, db):
     create_active_user(app, n=2)
-    response = post_form(signed_in, "/security/phone", {"phone": "+79120000002"})
+    response = post_form(signed_in, "/account/phone", {"phone": "+79120000002"})
     assert response.status_code == 422
     assert "другой учётной записи" in response.get_data(as_text=True)
 
 
 def test_account_deletion_needs_step_up_and_the_word(signed_in, db):
-    wrong = post_form(signed_in, "/security/delete", {"confirm": "да"})
+    wrong = post_form(signed_in, "/account/delete", {"confirm": "да"})
     assert wrong.status_code == 422
     clock.freeze(datetime.now(UTC) + timedelta(minutes=6))
     try:
-        stale = post_form(signed_in, "/security/delete", {"confirm": "УДАЛИТЬ"}, page="/security")
+        stale = post_form(signed_in, "/account/delete", {"confirm": "УДАЛИТЬ"}, page="/security")
         assert stale.headers["Location"] == "/verify"
     finally:
         clock.freeze(None)
     assert rows(db, "select count(*) from users")[0][0] == 1
-    done = post_form(signed_in, "/security/delete", {"confirm": "УДАЛИТЬ"})
+    done = post_form(signed_in, "/account/delete", {"confirm": "УДАЛИТЬ"})
     assert done.headers["Location"] == "/login"
     assert rows(db, "select count(*) from users")[0][0] == 0
     assert rows(db, "select count(*) from audit_log where action = 'account.delete'")[0][0] == 1

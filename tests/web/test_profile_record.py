@@ -501,13 +501,13 @@ def test_access_log_shows_changes_and_who_made_them(client, worker):
 
 
 def test_email_change_needs_the_code_from_the_new_address(app, client, auth, worker, outbox):
-    response = post_form(client, "/security/email", {"email": "New.Address@Example.ru"})
-    assert response.status_code == 303 and response.headers["Location"] == "/security/email/confirm"
+    response = post_form(client, "/account/email", {"email": "New.Address@Example.ru"})
+    assert response.status_code == 303 and response.headers["Location"] == "/account/email/confirm"
     [message] = outbox("new.address@example.ru")
     code = message["body"].rsplit("#", 1)[1].strip()
-    wrong = post_form(client, "/security/email/confirm", {"code": "000000"})
+    wrong = post_form(client, "/account/email/confirm", {"code": "000000"})
     assert wrong.status_code == 422
-    assert post_form(client, "/security/email/confirm", {"code": code}).status_code == 303
+    assert post_form(client, "/account/email/confirm", {"code": code}).status_code == 303
     [user] = rows(app, "users")
     assert user["email"] == "new.address@example.ru" and user["email_confirmed_at"]
     assert outbox("user1@example.ru")  # the old address is told

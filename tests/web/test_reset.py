@@ -57,7 +57,7 @@ def test_password_page_needs_a_proven_code(client, user):
 
 
 def test_the_gate_hook_is_consulted(app, client, user, outbox, monkeypatch):
-    from webapp.auth import reset_views
+    from webapp.reset import views as reset_views
 
     monkeypatch.setattr(reset_views, "second_factor_gate", lambda user_id: "/second-factor")
     post_form(client, "/reset", {"login": "+79120000001"})

@@ -80,13 +80,13 @@ def test_unexpected_crash_gets_the_500_page(app, client):
 def test_htmx_post_needs_the_csrf_header(app, client, auth):
     create_active_user(app, n=1)
     auth.login()
-    html = client.get("/profile/sessions").get_data(as_text=True)
+    html = client.get("/account/sessions").get_data(as_text=True)
     assert 'hx-headers=\'{"X-CSRFToken": "' in html
-    refused = client.post("/profile/sessions/revoke-others", headers=HTMX)
+    refused = client.post("/account/sessions/revoke-others", headers=HTMX)
     assert refused.status_code == 400
     token = csrf_from(html)
     accepted = client.post(
-        "/profile/sessions/revoke-others", headers={**HTMX, "X-CSRFToken": token}
+        "/account/sessions/revoke-others", headers={**HTMX, "X-CSRFToken": token}
     )
     assert accepted.status_code == 200
 
@@ -97,8 +97,8 @@ def test_personal_pages_need_sign_in(client):
         "/documents",
         "/applications",
         "/profile",
-        "/profile/sessions",
-        "/profile/history",
+        "/account/sessions",
+        "/account/history",
         "/admin/audit",
     ):
         response = client.get(url)

@@ -39,42 +39,42 @@ def test_cookie_holds_only_an_opaque_id(client, auth, user, db):
 
 
 def test_sessions_page_lists_devices_and_marks_this_one(client, two_devices, db, user):
-    html = client.get("/profile/sessions").get_data(as_text=True)
+    html = client.get("/account/sessions").get_data(as_text=True)
     assert html.count('class="card session') == 2
     assert "это устройство" in html
-    assert "no-store" in client.get("/profile/sessions").headers["Cache-Control"]
+    assert "no-store" in client.get("/account/sessions").headers["Cache-Control"]
 
 
 def test_revoking_another_session_stops_it_on_next_request(client, two_devices, db, user):
     other_id, mine = session_ids(db, user)
-    html = client.get("/profile/sessions").get_data(as_text=True)
+    html = client.get("/account/sessions").get_data(as_text=True)
     response = client.post(
-        f"/profile/sessions/{other_id}/revoke", data={"csrf_token": csrf_from(html)}, headers=HTMX
+        f"/account/sessions/{other_id}/revoke", data={"csrf_token": csrf_from(html)}, headers=HTMX
     )
     assert response.status_code == 200
     fragment = response.get_data(as_text=True)
     assert fragment.lstrip().startswith('<div id="sessions"')  # a partial, not a page
-    assert 'class="sessions-status"' in fragment and "Сессия завершена" in fragment
+    assert 'hx-swap-oob="true"' in fragment and "Сессия завершена" in fragment  # flash too
     assert session_ids(db, user) == [mine]
     assert two_devices.get("/").status_code == 302
 
 
 def test_revoke_as_plain_form_redirects(client, two_devices, db, user):
     other_id, _ = session_ids(db, user)
-    html = client.get("/profile/sessions").get_data(as_text=True)
+    html = client.get("/account/sessions").get_data(as_text=True)
     response = client.post(
-        f"/profile/sessions/{other_id}/revoke", data={"csrf_token": csrf_from(html)}
+        f"/account/sessions/{other_id}/revoke", data={"csrf_token": csrf_from(html)}
     )
     assert response.status_code == 303
-    assert "Сессия завершена" in client.get("/profile/sessions").get_data(as_text=True)
+    assert "Сессия завершена" in client.get("/account/sessions").get_data(as_text=True)
 
 
 def test_revoke_all_others(app, client, two_devices, db, user):
     from tests.conftest import AuthActions
 
     AuthActions(app.test_client()).login()
-    html = client.get("/profile/sessions").get_data(as_text=True)
-    client.post("/profile/sessions/revoke-others", data={"csrf_token": csrf_from(html)})
+    html = client.get("/account/sessions").get_data(as_text=True)
+    client.post("/account/sessions/revoke-others", data={"csrf_token": csrf_from(html)})
     assert len(session_ids(db, user)) == 1
     assert client.get("/").status_code == 200
 
@@ -86,8 +86,8 @@ def test_cannot_revoke_someone_elses_session(app, client, auth, user, db):
     AuthActions(app.test_client()).login(login="+79120000002")
     theirs = session_ids(db, stranger)[0]
     auth.login()
-    html = client.get("/profile/sessions").get_data(as_text=True)
-    client.post(f"/profile/sessions/{theirs}/revoke", data={"csrf_token": csrf_from(html)})
+    html = client.get("/account/sessions").get_data(as_text=True)
+    client.post(f"/account/sessions/{theirs}/revoke", data={"csrf_token": csrf_from(html)})
     assert session_ids(db, stranger) == [theirs]
 
 
@@ -116,7 +116,7 @@ def test_activity_keeps_the_session_alive_until_the_absolute_limit(client, auth,
 def test_login_history_lists_sign_in_events(client, auth, user):
     auth.login(password="неверный пароль номер раз")
     auth.login()
-    html = client.get("/profile/history").get_data(as_text=True)
+    html = client.get("/account/history").get_data(as_text=True)
     assert "Неудачная попытка входа" in html and "Вход" in html
 
 

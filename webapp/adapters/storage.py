@@ -17,7 +17,7 @@ from typing import BinaryIO, Protocol
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-from webapp.security.crypto import derive_key
+from webapp.crypto import derive_key
 
 _MAGIC = b"MKB1"
 _NONCE = 12

@@ -6,6 +6,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from webapp.auth.store import codes as rows
 from webapp.clock import now
 
 PURPOSE_TEXT = {
@@ -43,32 +44,24 @@ def send_refusal(db, config, *, phone: str, ip: str | None) -> str | None:
     """Why a code cannot be sent to this number from this address now, or None."""
     moment = now()
 
-    def count_since(column: str, value, seconds: int) -> int:
+    def count_since(seconds: int, **who) -> int:
         since = (moment - timedelta(seconds=seconds)).isoformat(timespec="seconds")
-        return db.execute(
-            f"select count(*) from sms_codes where {column} = ? and created_at > ?",  # noqa: S608
-            [value, since],
-        ).fetchone()[0]
+        return rows.count_since(db, since=since, **who)
 
-    last = db.execute("select max(created_at) from sms_codes where phone = ?", [phone]).fetchone()[
-        0
-    ]
+    last = rows.last_sent_at(db, phone)
     if last:
         waited = (moment - datetime.fromisoformat(last)).total_seconds()
         if waited < config["SMS_MIN_INTERVAL_SECONDS"]:
             left = int(config["SMS_MIN_INTERVAL_SECONDS"] - waited) + 1
             return f"Новый код можно запросить через {left} с."
-    if count_since("phone", phone, 600) >= config["SMS_PER_10_MIN"]:
+    if count_since(600, phone=phone) >= config["SMS_PER_10_MIN"]:
         return "Слишком много кодов за 10 минут. Подождите немного и запросите снова."
-    if count_since("phone", phone, 86400) >= config["SMS_PER_DAY"]:
+    if count_since(86400, phone=phone) >= config["SMS_PER_DAY"]:
         return "На этот номер сегодня отправлено слишком много кодов. Попробуйте завтра."
-    if ip and count_since("ip", ip, 3600) >= config["SMS_PER_IP_PER_HOUR"]:
+    if ip and count_since(3600, ip=ip) >= config["SMS_PER_IP_PER_HOUR"]:
         return "С вашего адреса запрошено слишком много кодов. Попробуйте через час."
     day_start = moment.replace(hour=0, minute=0, second=0, microsecond=0)
-    sent_today = db.execute(
-        "select count(*) from sms_codes where created_at >= ?",
-        [day_start.isoformat(timespec="seconds")],
-    ).fetchone()[0]
+    sent_today = rows.count_since(db, since=day_start.isoformat(timespec="seconds"))
     if sent_today >= config["SMS_DAILY_BUDGET"]:
         return "Отправка SMS временно приостановлена. Попробуйте позже или войдите другим способом."
     return None
@@ -79,22 +72,17 @@ def store_code(db, cipher, config, *, purpose: str, phone: str, user_id, ip) -> 
     code = new_code()
     moment = now()
     with db.atomic():
-        db.execute(
-            "update sms_codes set used_at = ? where phone = ? and purpose = ? and used_at is null",
-            [moment.isoformat(timespec="seconds"), phone, purpose],
-        )
-        db["sms_codes"].insert(
-            {
-                "purpose": purpose,
-                "phone": phone,
-                "user_id": user_id,
-                "code_hash": cipher.code_hash(purpose, phone, code),
-                "ip": ip,
-                "created_at": moment.isoformat(timespec="seconds"),
-                "expires_at": (
-                    moment + timedelta(seconds=config["SMS_CODE_TTL_SECONDS"])
-                ).isoformat(timespec="seconds"),
-            }
+        rows.insert(
+            db,
+            purpose=purpose,
+            phone=phone,
+            user_id=user_id,
+            code_hash=cipher.code_hash(purpose, phone, code),
+            ip=ip,
+            created_at=moment.isoformat(timespec="seconds"),
+            expires_at=(moment + timedelta(seconds=config["SMS_CODE_TTL_SECONDS"])).isoformat(
+                timespec="seconds"
+            ),
         )
     return code
 
@@ -102,14 +90,7 @@ def store_code(db, cipher, config, *, purpose: str, phone: str, user_id, ip) -> 
 def check_code(db, cipher, config, *, purpose: str, phone: str, code: str) -> Verdict:
     """Verify and consume the live code for this purpose and number."""
     code = (code or "").strip().replace(" ", "")
-    row = next(
-        db.query(
-            "select * from sms_codes where phone = ? and purpose = ? and used_at is null "
-            "order by id desc limit 1",
-            [phone, purpose],
-        ),
-        None,
-    )
+    row = rows.live(db, purpose=purpose, phone=phone)
     if row is None or row["expires_at"] < now().isoformat(timespec="seconds"):
         return Verdict(False, "Код устарел. Запросите новый.")
     if row["attempts"] >= config["SMS_CODE_MAX_ATTEMPTS"]:
@@ -119,15 +100,12 @@ def check_code(db, cipher, config, *, purpose: str, phone: str, code: str) -> Ve
         re.fullmatch(r"[0-9]{6}", code)
         and hmac.compare_digest(expected, cipher.code_hash(purpose, phone, code))
     ):
-        db.execute("update sms_codes set attempts = attempts + 1 where id = ?", [row["id"]])
+        rows.count_attempt(db, row["id"])
         left = config["SMS_CODE_MAX_ATTEMPTS"] - row["attempts"] - 1
         if left <= 0:
             return Verdict(False, "Неверный код. Попытки исчерпаны — запросите новый код.", True)
         return Verdict(False, f"Неверный код. Осталось попыток: {left}.", True)
-    claimed = db.execute(
-        "update sms_codes set used_at = ? where id = ? and used_at is null",
-        [now().isoformat(timespec="seconds"), row["id"]],
-    ).rowcount
-    if claimed != 1:
+    claimed = rows.claim(db, row["id"])
+    if not claimed:
         return Verdict(False, "Код уже использован. Запросите новый.")
     return Verdict(True)

@@ -3,7 +3,8 @@
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from webapp.clock import now, now_iso
+from webapp.auth.store import failures as rows
+from webapp.clock import now
 
 
 def delay_after(failures: int, *, delay_from: int, max_seconds: int) -> int:
@@ -29,13 +30,7 @@ class FactorState:
 
 def state(db, config, user_id: int, factor: str) -> FactorState:
     """Whether the user may try this factor now."""
-    row = next(
-        db.query(
-            "select count, last_failure_at from factor_failures where user_id = ? and factor = ?",
-            [user_id, factor],
-        ),
-        None,
-    )
+    row = rows.get(db, user_id, factor)
     if row is None or row["count"] == 0:
         return FactorState(0, 0, False)
     count = row["count"]
@@ -53,27 +48,12 @@ def state(db, config, user_id: int, factor: str) -> FactorState:
 
 def record_failure(db, user_id: int, factor: str) -> int:
     """Count one more failure; return the new consecutive count."""
-    db.execute(
-        "insert into factor_failures (user_id, factor, count, last_failure_at) values (?, ?, 1, ?) "
-        "on conflict (user_id, factor) do update set count = count + 1, "
-        "last_failure_at = excluded.last_failure_at",
-        [user_id, factor, now_iso()],
-    )
-    return db.execute(
-        "select count from factor_failures where user_id = ? and factor = ?", [user_id, factor]
-    ).fetchone()[0]
+    return rows.add(db, user_id, factor)
 
 
 def reset(db, user_id: int, factor: str) -> None:
     """A success ends the run of failures for this factor only."""
-    db.execute("delete from factor_failures where user_id = ? and factor = ?", [user_id, factor])
+    rows.clear(db, user_id, factor)
 
 
-def mark_notified(db, user_id: int, factor: str) -> bool:
-    """Claim the right to tell the owner about this run of failures once."""
-    cursor = db.execute(
-        "update factor_failures set notified_at = ? where user_id = ? and factor = ? "
-        "and notified_at is null",
-        [now_iso(), user_id, factor],
-    )
-    return cursor.rowcount == 1
+mark_notified = rows.mark_notified

@@ -3,16 +3,20 @@
 import functools
 from urllib.parse import urlsplit
 
-from flask import abort, current_app, request, session
+from flask import abort, current_app, flash, request, session, url_for
 from flask_login import current_user, login_user
 
+from webapp import audit, htmx
 from webapp.adapters.mail import MailError, send_mail
 from webapp.adapters.sms import SmsError, send_sms
 from webapp.auth import codes, failures
+from webapp.auth.devices import remember_device
+from webapp.auth.passwords import hash_password
 from webapp.auth.sessions import rotate_session
-from webapp.auth.store import get_user
+from webapp.auth.stepup import mark_factor
+from webapp.auth.store import sessions, users
 from webapp.clock import now_iso
-from webapp.security import audit
+from webapp.notifications.deliver import security_notice
 
 
 def cipher():
@@ -95,10 +99,7 @@ def check_code(db, *, purpose: str, phone: str, code: str, user_id) -> codes.Ver
 
 def sign_in(db, user_id: int, *, factors: list[str]) -> None:
     """Start an authenticated session under a fresh id, note the factors passed, audit it."""
-    from webapp.factors.stepup import mark_factor
-    from webapp.notifications.devices import remember_device
-
-    login_user(get_user(db, user_id))
+    login_user(users.get_user(db, user_id))
     rotate_session()
     session.pop("verify", None)
     multi = len(set(factors)) > 1 or factors == ["passkey"]  # a passkey with UV is two factors
@@ -137,3 +138,45 @@ def role_required(*roles):
         return wrapper
 
     return decorate
+
+
+PASSWORD_SET = {
+    # how: (audit action, notice text, SMS too)
+    "reset": (
+        "password.reset",
+        "Пароль к вашему Кабинету медработника изменён, все сеансы завершены.",
+        True,
+    ),
+    "change": ("password.change", "Пароль к вашей учётной записи изменён.", False),
+}
+
+
+def set_password(db, row: dict, password: str, *, how: str, keep_session_id=None) -> int:
+    """Store a new password (reset or change): lift a «не я» block, clear the failure count,
+    end every other session, audit and tell the owner. Returns how many sessions ended."""
+    action, text, critical = PASSWORD_SET[how]
+    with db.atomic():
+        users.set_password_hash(db, row["id"], hash_password(current_app.config, password))
+        users.unblock_password(db, row["id"])
+        failures.reset(db, row["id"], "password")
+        ended = sessions.end_all(db, row["id"], keep_id=keep_session_id)
+        audit.record(
+            db,
+            action,
+            subject_user_id=row["id"],
+            object_type="factor",
+            details={"sessions_ended": ended},
+        )
+    security_notice(db, row, "Пароль изменён", text, critical=critical)
+    return ended
+
+
+def unauthorized():
+    """Flask-Login's answer to a signed-out request: the sign-in page, then back here.
+
+    An htmx fragment request (say «Показать ещё» after the idle timeout) gets `HX-Redirect`, so
+    the browser loads the sign-in page instead of swapping it into the list.
+    """
+    flash(current_app.login_manager.login_message, "info")
+    back = request.full_path.rstrip("?") if request.method == "GET" else None
+    return htmx.redirect_to(url_for("auth.login", next=back), code=302)

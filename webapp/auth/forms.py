@@ -6,9 +6,16 @@ from flask import current_app
 from wtforms import BooleanField, EmailField, PasswordField, StringField, TelField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 
+from webapp.auth.passwords import password_problem, personal_words
 from webapp.clock import now
-from webapp.forms import DateInput, Form, email_problem, no_control_chars, strip
-from webapp.security.passwords import password_problem
+from webapp.forms import (
+    REQUIRED,  # noqa: E402
+    DateInput,
+    Form,
+    email_problem,
+    no_control_chars,
+    strip,
+)
 from webapp.validators import (
     birth_date_problem,
     normalize_phone,
@@ -16,8 +23,6 @@ from webapp.validators import (
     person_name_problem,
     snils_is_valid,
 )
-
-REQUIRED = "Заполните это поле."
 
 
 def _name_check(form, field):
@@ -119,14 +124,13 @@ class RegistrationForm(Form):
         field.data = field.data.casefold()
 
     def validate_password(self, field):
-        phone = self.phone.data or ""
-        personal = [
-            self.surname.data,
-            self.name.data,
-            self.patronymic.data,
-            (self.email.data or "").split("@")[0],
-            phone[-10:],
-        ]
+        personal = personal_words(
+            surname=self.surname.data,
+            name=self.name.data,
+            patronymic=self.patronymic.data,
+            email=self.email.data,
+            phone=self.phone.data,
+        )
         _check_password(self, field, personal)
 
 

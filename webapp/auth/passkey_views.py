@@ -1,21 +1,21 @@
 """Sign-in with a passkey: browser autofill (conditional mediation) or the button."""
 
-from flask import Blueprint, current_app, jsonify, request, session, url_for
+from flask import current_app, jsonify, request, session, url_for
 
-from webapp.auth import store as users
+from webapp import audit
+from webapp.auth import passkeys
 from webapp.auth.flows import safe_next, sign_in
+from webapp.auth.stepup import begin_check
+from webapp.auth.store import factors as store
+from webapp.auth.store import users
+from webapp.auth.views import bp
 from webapp.db import get_db
 from webapp.extensions import limiter
-from webapp.factors import passkeys, store
-from webapp.factors.verify_views import begin
-from webapp.security import audit
-
-bp = Blueprint("passkey_login", __name__, url_prefix="/login/passkey")
 
 
-@bp.post("/options")
+@bp.post("/login/passkey/options")
 @limiter.limit(lambda: current_app.config["RATELIMIT_LOGIN"])
-def options():
+def passkey_options():
     """Request options with no allow list: the browser offers the passkeys it holds."""
     return current_app.response_class(
         passkeys.authentication_options(session, current_app.config, purpose="login"),
@@ -23,9 +23,9 @@ def options():
     )
 
 
-@bp.post("")
+@bp.post("/login/passkey")
 @limiter.limit(lambda: current_app.config["RATELIMIT_LOGIN"])
-def verify():
+def passkey_login():
     """Check the assertion; with user verification it is both factors."""
     db = get_db()
     try:
@@ -60,4 +60,4 @@ def verify():
         subject_user_id=row["id"],
         details={"purpose": "login", "user_verified": False},
     )
-    return jsonify(redirect=begin("login", row["id"], next_url=next_url, first="passkey"))
+    return jsonify(redirect=begin_check("login", row["id"], next_url=next_url, first="passkey"))

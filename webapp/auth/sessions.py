@@ -9,6 +9,7 @@ from flask import request
 from flask.sessions import SessionInterface, SessionMixin
 from werkzeug.datastructures import CallbackDict
 
+from webapp.auth.store import sessions as rows
 from webapp.clock import now
 from webapp.db import get_db
 
@@ -82,11 +83,9 @@ class ServerSessionInterface(SessionInterface):
 
     def _load(self, app, token):
         db = get_db()
-        cursor = db.execute("select * from sessions where token_hash = ?", [_hash(token)])
-        found = cursor.fetchone()
-        if found is None:
+        row = rows.by_token_hash(db, _hash(token))
+        if row is None:
             return None
-        row = dict(zip([c[0] for c in cursor.description], found, strict=True))
         moment = now()
         idle = timedelta(seconds=app.config["SESSION_IDLE_SECONDS"])
         absolute = timedelta(seconds=app.config["SESSION_ABSOLUTE_SECONDS"])
@@ -98,7 +97,7 @@ class ServerSessionInterface(SessionInterface):
             or moment - datetime.fromisoformat(row["last_seen_at"]) > idle
             or moment - datetime.fromisoformat(row["created_at"]) > absolute
         ):
-            db.execute("delete from sessions where id = ?", [row["id"]])
+            rows.delete(db, row["id"])
             return None
         return row
 
@@ -110,7 +109,7 @@ class ServerSessionInterface(SessionInterface):
         db = get_db()
         if session.destroy or (not session and session.token and session.modified):
             if session.token:
-                db.execute("delete from sessions where token_hash = ?", [_hash(session.token)])
+                rows.delete_by_token_hash(db, _hash(session.token))
             response.delete_cookie(name, path="/", secure=secure, httponly=True, samesite="Lax")
             return
         if not session.token and not session:
@@ -132,21 +131,11 @@ class ServerSessionInterface(SessionInterface):
                 "auth_at": session.get("auth_at"),
                 "data": json.dumps(dict(session)),
             }
+            fields["created_at"] = stamp
             with db.atomic():
-                if old:
-                    db.execute(
-                        "update sessions set replaced_at = ?, user_id = null, data = '{}' "
-                        "where token_hash = ?",
-                        [stamp, _hash(old)],
-                    )
-                fields["created_at"] = stamp
-                db.execute(  # plain SQL: sqlite-utils' insert() re-reads the schema every time
-                    f"insert into sessions ({', '.join(fields)}) "  # noqa: S608 - fixed names
-                    f"values ({', '.join('?' for _ in fields)})",
-                    list(fields.values()),
-                )
+                rows.replace(db, _hash(old) if old else None, fields)
                 if secrets.randbelow(100) == 0:
-                    purge_expired(db, app.config["SESSION_IDLE_SECONDS"])
+                    rows.purge_expired(db, app.config["SESSION_IDLE_SECONDS"])
             session.token = token
             self._set_cookie(app, response, token)
             return
@@ -155,24 +144,18 @@ class ServerSessionInterface(SessionInterface):
             "SESSION_TOUCH_SECONDS"
         ]
         if session.modified:
-            db.execute(
-                "update sessions set data = ?, user_id = ?, auth_level = ?, auth_at = ?, "
-                "last_seen_at = ?, ip = ? where token_hash = ?",
-                [
-                    json.dumps(dict(session)),
-                    user_id,
-                    session.get("auth_level"),
-                    session.get("auth_at"),
-                    stamp,
-                    request.remote_addr,
-                    _hash(session.token),
-                ],
+            rows.save(
+                db,
+                _hash(session.token),
+                data=json.dumps(dict(session)),
+                user_id=user_id,
+                auth_level=session.get("auth_level"),
+                auth_at=session.get("auth_at"),
+                seen_at=stamp,
+                ip=request.remote_addr,
             )
         elif stale:
-            db.execute(
-                "update sessions set last_seen_at = ?, ip = ? where token_hash = ?",
-                [stamp, request.remote_addr, _hash(session.token)],
-            )
+            rows.touch(db, _hash(session.token), seen_at=stamp, ip=request.remote_addr)
 
     def _set_cookie(self, app, response, token):
         response.set_cookie(
@@ -191,34 +174,3 @@ def current_session_id() -> int | None:
     from flask import session
 
     return session.row.get("id") if getattr(session, "row", None) else None
-
-
-def list_for_user(db, user_id: int) -> list[dict]:
-    """Live sessions of a user, most recent first."""
-    return list(
-        db.query(
-            "select id, created_at, last_seen_at, ip, user_agent, auth_level from sessions "
-            "where user_id = ? order by last_seen_at desc limit 100",
-            [user_id],
-        )
-    )
-
-
-def revoke(db, user_id: int, session_id: int) -> bool:
-    """End one of the user's sessions; False when it is not theirs or already gone."""
-    cursor = db.execute("delete from sessions where id = ? and user_id = ?", [session_id, user_id])
-    return cursor.rowcount == 1
-
-
-def revoke_others(db, user_id: int, keep_id: int | None) -> int:
-    """End every session of the user except this one; return how many ended."""
-    cursor = db.execute(
-        "delete from sessions where user_id = ? and id is not ?", [user_id, keep_id]
-    )
-    return cursor.rowcount
-
-
-def purge_expired(db, idle_seconds: int) -> int:
-    """Delete rows idle past the timeout (run from the CLI or periodically)."""
-    cutoff = (now() - timedelta(seconds=idle_seconds)).isoformat(timespec="seconds")
-    return db.execute("delete from sessions where last_seen_at < ?", [cutoff]).rowcount

@@ -11,21 +11,24 @@ from flask import (
     url_for,
 )
 from flask_login import current_user, login_required, logout_user
-from itsdangerous import BadSignature, URLSafeTimedSerializer
+from itsdangerous import BadSignature
 
-from webapp import htmx
+from webapp import audit, htmx
 from webapp.adapters.mail import MailError, send_mail
-from webapp.auth import failures, store
+from webapp.auth import failures
+from webapp.auth.factors import second_factors
 from webapp.auth.flows import check_code, cipher, safe_next, send_code, sign_in
 from webapp.auth.forms import CodeForm, LoginForm, RegistrationForm
+from webapp.auth.passwords import hash_password, needs_rehash, verify_password
 from webapp.auth.sessions import destroy_session
+from webapp.auth.stepup import begin_check
+from webapp.auth.store import factors
+from webapp.auth.store import users as store
+from webapp.auth.store.users import ROLE_TITLES
 from webapp.db import get_db
 from webapp.extensions import limiter
-from webapp.factors import store as factor_store
-from webapp.factors import verify_views
-from webapp.notifications import notify_owner
-from webapp.security import audit
-from webapp.security.passwords import hash_password, needs_rehash, verify_password
+from webapp.links import external_url, signer
+from webapp.notifications.deliver import security_notice
 
 bp = Blueprint("auth", __name__)
 
@@ -47,14 +50,16 @@ def _signup_limit():
     return current_app.config["RATELIMIT_SIGNUP"]
 
 
-def _email_serializer(salt: str) -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=salt)
+@bp.app_template_filter("role_titles")
+def role_titles(roles: str | None) -> str:
+    """'worker,admin' → 'Медработник, Администратор'."""
+    return ", ".join(ROLE_TITLES.get(r, r) for r in (roles or "").split(",") if r)
 
 
 def send_email_confirmation(user: dict) -> None:
     """Mail a link that confirms the account's email address."""
-    token = _email_serializer("email-confirm").dumps({"u": user["id"], "e": user["email"]})
-    link = url_for("auth.email_confirm", token=token, _external=True)
+    token = signer("email-confirm").dumps({"u": user["id"], "e": user["email"]})
+    link = external_url("auth.email_confirm", token=token)
     try:
         send_mail(
             user["email"],
@@ -75,8 +80,7 @@ def register():
         return redirect(url_for("main.index"))
     form = RegistrationForm()
     if not form.validate_on_submit():
-        status = 422 if request.method == "POST" else 200
-        return render_template("auth/register.html", form=form), status
+        return htmx.form_page("auth/register.html", form=form)
     db = get_db()
     data = {
         k: form[k].data
@@ -125,13 +129,14 @@ def register():
 def _answer_duplicate(db, data, existing, stale):
     """Same answer as success; the owners hear about the attempt (no account enumeration)."""
     for row in existing:
-        notify_owner(
+        security_notice(
+            db,
             row,
             "Попытка регистрации с вашими данными",
             "Кто-то пытался зарегистрироваться в Кабинете медработника с вашим СНИЛС, "
             "телефоном или адресом почты. Если это были вы — просто войдите или "
             "восстановите пароль.",
-            sms=row["phone"] == data["phone"],
+            critical=row["phone"] == data["phone"],
         )
         audit.record(db, "register.duplicate", subject_user_id=row["id"], result="refused")
     phone_taken = any(row["phone"] == data["phone"] for row in existing)
@@ -151,10 +156,7 @@ def register_confirm():
         return redirect(url_for("auth.register"))
     form = CodeForm()
     if not form.validate_on_submit():
-        status = 422 if request.method == "POST" else 200
-        return render_template(
-            "auth/register_confirm.html", form=form, phone=pending["phone"]
-        ), status
+        return htmx.form_page("auth/register_confirm.html", form=form, phone=pending["phone"])
     db = get_db()
     verdict = check_code(
         db,
@@ -209,8 +211,7 @@ def login():
         return redirect(url_for("main.index"))
     form = LoginForm()
     if not form.validate_on_submit():
-        status = 422 if request.method == "POST" else 200
-        return render_template("auth/login.html", form=form), status
+        return htmx.form_page("auth/login.html", form=form)
     db = get_db()
     config = current_app.config
     row = store.find_by_login(db, cipher(), form.login.data, config["SMS_ALLOWED_REGIONS"])
@@ -238,11 +239,13 @@ def login():
     if needs_rehash(config, row["password_hash"]):
         store.set_password_hash(db, row["id"], hash_password(config, form.password.data))
     next_url = safe_next(request.args.get("next"), url_for("main.index"))
-    if factor_store.second_factors(factor_store.enrolled(db, row["id"])):
+    if second_factors(factors.enrolled(db, row["id"])):
         audit.record(
             db, "password.success", subject_user_id=row["id"], details={"purpose": "login"}
         )
-        return verify_views.start("login", row["id"], next_url=next_url, first="password")
+        return htmx.redirect_to(
+            begin_check("login", row["id"], next_url=next_url, first="password")
+        )
     sign_in(db, row["id"], factors=["password"])
     return htmx.redirect_to(next_url)
 
@@ -260,12 +263,13 @@ def _count_password_failure(db, row) -> None:
     )
     if count >= config["FAILURE_DELAY_FROM"] and failures.mark_notified(db, row["id"], "password"):
         audit.record(db, "login.lockout", subject_user_id=row["id"], result="locked")
-        notify_owner(
+        security_notice(
+            db,
             row,
             "Вход в ваш кабинет приостановлен",
             f"Пароль к вашей учётной записи ввели неверно {count} раз подряд. "
             "Вход по паролю временно замедлен.",
-            sms=True,
+            critical=True,
         )
 
 
@@ -291,7 +295,7 @@ def logout():
 def email_confirm(token):
     """Confirm an email address from the link in the letter."""
     try:
-        data = _email_serializer("email-confirm").loads(
+        data = signer("email-confirm").loads(
             token, max_age=current_app.config["EMAIL_TOKEN_MAX_AGE"]
         )
     except BadSignature:
@@ -325,4 +329,4 @@ def email_resend():
 def consent():
     """The current personal-data consent text (152-ФЗ)."""
     version = current_app.config["CONSENT_VERSION"]
-    return render_template(f"legal/consent_{version}.html", version=version)
+    return render_template(f"auth/consent_{version}.html", version=version)

@@ -12,6 +12,7 @@ import pikepdf
 
 from webapp.documents.pipeline import flattened, shrunk
 from webapp.documents.uploads import format_size
+from webapp.names import short_name
 
 BUDGET = 10 * 1024 * 1024
 # Quality, then long side in pixels: each step trades a little more legibility for size.
@@ -34,17 +35,11 @@ def _clean(text: str | None) -> str:
     return " ".join(_ILLEGAL.sub(" ", text or "").split()).strip(". ")
 
 
-def _initials(given: str | None) -> str:
-    """'А.' for 'анна', 'А.-М.' for 'Анна-Мария'."""
-    parts = [part for part in _clean(given).split("-") if part]
-    return "-".join(part[0].upper() + "." for part in parts)
-
-
 def fac_name(surname: str, name: str, patronymic: str | None, type_title: str, pages: int) -> str:
     """'Смирнов А.В. диплом на 2 л.pdf': one document as the ФАЦ portal wants it named."""
     if pages < 1:
         raise ValueError("a document has at least one page")
-    person = _clean(surname) + " " + _initials(name) + _initials(patronymic)
+    person = short_name(_clean(surname), _clean(name), _clean(patronymic))
     tail = f" на {pages} л"
     room = _MAX_NAME - len(person) - len(tail) - len(" .pdf")
     title = _clean(type_title)[: max(0, room)].strip(". ")

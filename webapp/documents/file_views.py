@@ -14,12 +14,11 @@ from flask import Response, abort, flash, render_template, request
 from flask_login import current_user, login_required
 from PIL import Image
 
-from webapp.auth.store import get_row
+from webapp import audit
 from webapp.db import get_db
 from webapp.documents import export, store
 from webapp.documents.types import TYPES
 from webapp.documents.views import bp, storage
-from webapp.security import audit
 
 PREVIEW_WIDTH = 1000
 THUMB_SIZE = 320
@@ -51,10 +50,10 @@ def _version(db, document: dict) -> dict:
     return store.get_version_or_404(db, document["id"], number)
 
 
-def _name(document: dict, pages: int, user: dict) -> str:
+def _name(document: dict, pages: int, user) -> str:
     """«Фамилия И.О. <тип> на N л.pdf» for this document."""
     return export.fac_name(
-        user["surname"], user["name"], user["patronymic"], TYPES[document["doc_type"]].fac, pages
+        user.surname, user.name, user.patronymic, TYPES[document["doc_type"]].fac, pages
     )
 
 
@@ -63,13 +62,13 @@ def _name(document: dict, pages: int, user: dict) -> str:
 def file(document_id):
     """The PDF of the latest (or a given) version, as a download named the ФАЦ way."""
     db = get_db()
-    document = store.get_document_or_404(db, document_id, current_user.id)
+    document = store.get_document_or_404(db, document_id, current_user)
     version = _version(db, document)
     audit.record(db, "documents.download", object_type="document", object_id=document_id)
     return _file_response(
         storage().get(version["file_key"]),
         "application/pdf",
-        _name(document, version["pages"], get_row(db, current_user.id)),
+        _name(document, version["pages"], current_user),
     )
 
 
@@ -96,7 +95,7 @@ def _jpeg(image: Image.Image, quality: int) -> bytes:
 def page(document_id, number):
     """One page as a JPEG preview."""
     db = get_db()
-    document = store.get_document_or_404(db, document_id, current_user.id)
+    document = store.get_document_or_404(db, document_id, current_user)
     version = _version(db, document)
     image = _render(storage().get(version["file_key"]), number - 1, PREVIEW_WIDTH)
     return _file_response(_jpeg(image, 80), "image/jpeg")
@@ -107,7 +106,7 @@ def page(document_id, number):
 def thumb(document_id):
     """The small preview of the first page."""
     db = get_db()
-    document = store.get_document_or_404(db, document_id, current_user.id)
+    document = store.get_document_or_404(db, document_id, current_user)
     if document["thumb_key"]:
         return _file_response(storage().get(document["thumb_key"]), "image/jpeg")
     image = _render(storage().get(document["file_key"]), 0, THUMB_SIZE)
@@ -128,7 +127,7 @@ def export_for_fac():
         flash("Отметьте документы для выгрузки.", "error")
         return render_template("documents/export.html", documents=documents, chosen=set()), 422
     items, names = [], set()
-    user = get_row(db, current_user.id)
+    user = current_user
     for document in chosen:
         name = _name(document, document["pages"], user)
         stem, count = name.removesuffix(".pdf"), 2

@@ -4,8 +4,7 @@ from wtforms import SelectField, StringField
 from wtforms.validators import Optional
 
 from webapp.documents.types import TYPES
-from webapp.forms import Form
-from webapp.profile.forms import any_date, options, past_date, text
+from webapp.forms import Form, any_date, options, past_date, text
 
 LINKABLE = ("employment", "education", "certificate")
 

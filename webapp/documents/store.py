@@ -32,15 +32,35 @@ def for_user(db, user_id: int) -> list[dict]:
     ]
 
 
-def get_document_or_404(db, document_id: int, user_id: int) -> dict:
-    """The user's own document with its latest version; anyone else's answers 404."""
+def get_document_or_404(db, document_id: int, user) -> dict:
+    """The document with its latest version, for its owner only: anyone else's answers 404,
+    exactly like a missing one (reviewers will see the copies attached to an application)."""
     row = next(
-        db.query(f"{_LATEST} where d.id = ? and d.user_id = ?", [document_id, user_id]),  # noqa: S608
+        db.query(f"{_LATEST} where d.id = ? and d.user_id = ?", [document_id, user.id]),  # noqa: S608
         None,
     )
     if row is None:
         abort(404)
     return _parsed(row)
+
+
+def facts(db, user_id: int) -> list[dict]:
+    """What the profile's rules look at: each document's type, title and holder's name."""
+    return list(
+        db.query(
+            "select id, doc_type, title, holder_name as holder from documents where user_id = ?",
+            [user_id],
+        )
+    )
+
+
+def version_pages(db, document_id: int, number: int) -> int:
+    """How many pages a version has (0 when it is gone)."""
+    row = db.execute(
+        "select pages from document_versions where document_id = ? and number = ?",
+        [document_id, number],
+    ).fetchone()
+    return row[0] if row else 0
 
 
 def versions(db, document_id: int) -> list[dict]:

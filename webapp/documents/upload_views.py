@@ -6,13 +6,12 @@ import uuid
 from flask import abort, current_app, flash, jsonify, render_template, request, url_for
 from flask_login import current_user, login_required
 
-from webapp import htmx
+from webapp import audit, htmx
 from webapp.db import get_db
 from webapp.documents import ingest, store
 from webapp.documents.forms import DocumentForm
 from webapp.documents.uploads import Limits, UploadRefused, format_size
 from webapp.documents.views import bp, link_is_mine, storage
-from webapp.security import audit
 
 UPLOAD_ENDPOINTS = {"documents.upload"}
 
@@ -81,7 +80,7 @@ def upload():
             replace_id = int(request.form["document_id"])
         except ValueError:
             abort(404)
-        replace = store.get_document_or_404(db, replace_id, current_user.id)
+        replace = store.get_document_or_404(db, replace_id, current_user)
     form = DocumentForm()
     if not form.validate() or not link_is_mine(db, form):
         field, errors = next(iter(form.errors.items()))
@@ -99,11 +98,8 @@ def upload():
     if outcome == "done":
         if row["document_id"] is None:  # deleted since
             return _answer(410, "Этот документ уже удалён.")
-        pages = db.execute(
-            "select pages from document_versions where document_id = ? and number = ?",
-            [row["document_id"], row["version"]],
-        ).fetchone()
-        return _created(row["document_id"], row["version"], pages[0] if pages else 0, 200)
+        pages = store.version_pages(db, row["document_id"], row["version"])
+        return _created(row["document_id"], row["version"], pages, 200)
     if outcome == "in_flight":
         return _answer(409, "Этот документ ещё загружается. Подождите несколько секунд.")
     if outcome == "mismatch":

@@ -14,15 +14,12 @@ from flask import (
 )
 from flask_login import current_user, login_required
 
-from webapp import htmx
+from webapp import audit, htmx
 from webapp.db import get_db
-from webapp.documents import store
+from webapp.documents import links, store
 from webapp.documents.forms import DocumentForm
 from webapp.documents.types import STATUS_TITLES, TYPES
 from webapp.documents.uploads import format_size
-from webapp.profile import store as profile_store
-from webapp.profile.kinds import KINDS
-from webapp.security import audit
 
 bp = Blueprint("documents", __name__, url_prefix="/documents")
 
@@ -70,7 +67,7 @@ def new():
     replace = None
     if request.args.get("replace", type=int):
         replace = store.get_document_or_404(
-            get_db(), request.args.get("replace", type=int), current_user.id
+            get_db(), request.args.get("replace", type=int), current_user
         )
     form = _form(replace)
     return render_template(
@@ -79,40 +76,21 @@ def new():
 
 
 def link_is_mine(db, form) -> bool:
-    """A linked record must be one of the user's own (ids in forms are never trusted)."""
+    """A linked record must be one of the user's own; else the field says so."""
     values = form.meta_values()
-    if values["linked_kind"] is None:
-        return True
-    table = KINDS[values["linked_kind"]].table
-    if db.execute(
-        f"select 1 from {table} where id = ? and user_id = ?",  # noqa: S608
-        [values["linked_id"], current_user.id],
-    ).fetchone():
+    if values["linked_kind"] is None or links.is_mine(
+        db, current_user.id, values["linked_kind"], values["linked_id"]
+    ):
         return True
     form.linked.errors = ["Такой записи нет в вашем профиле."]
     return False
-
-
-def link_choices(db) -> list[tuple[str, str]]:
-    """The user's records a document can be linked to, as (value, label)."""
-    records = profile_store.records(db, current_user.id)
-    choices = [("", "Не связан")]
-    for row in records.get("education", []):
-        choices.append((f"education:{row['id']}", f"Образование: {row['program']}"))
-    for row in records.get("certificate", []):
-        choices.append(
-            (f"certificate:{row['id']}", f"Аккредитация: {row['specialty']} № {row['number']}")
-        )
-    for row in records.get("employment", []):
-        choices.append((f"employment:{row['id']}", f"Работа: {row['position']}, {row['org_name']}"))
-    return choices
 
 
 @bp.context_processor
 def _links():
     if not current_user.is_authenticated:
         return {}
-    return {"link_choices": lambda: link_choices(get_db())}
+    return {"link_choices": lambda: links.choices(get_db(), current_user.id)}
 
 
 @bp.get("/<int:document_id>")
@@ -120,7 +98,7 @@ def _links():
 def show(document_id):
     """One document: its pages, details, status, remark and the history of versions."""
     db = get_db()
-    document = store.get_document_or_404(db, document_id, current_user.id)
+    document = store.get_document_or_404(db, document_id, current_user)
     form = _form(document)
     return render_template(
         "documents/show.html",
@@ -135,7 +113,7 @@ def show(document_id):
 def update(document_id):
     """Change the document's type, dates and holder's name."""
     db = get_db()
-    document = store.get_document_or_404(db, document_id, current_user.id)
+    document = store.get_document_or_404(db, document_id, current_user)
     form = DocumentForm()
     if not form.validate() or not link_is_mine(db, form):
         return render_template(
@@ -156,7 +134,7 @@ def update(document_id):
 def restore_original(document_id):
     """«Вернуть исходное»: a new version from the pages as photographed, before auto-crop."""
     db = get_db()
-    document = store.get_document_or_404(db, document_id, current_user.id)
+    document = store.get_document_or_404(db, document_id, current_user)
     if not document["original_key"]:
         abort(404)
     original = storage().get(document["original_key"])
@@ -189,7 +167,7 @@ def restore_original(document_id):
 def delete(document_id):
     """Confirm, then delete the document with every version; the files go after commit."""
     db = get_db()
-    document = store.get_document_or_404(db, document_id, current_user.id)
+    document = store.get_document_or_404(db, document_id, current_user)
     if request.method == "GET":
         return render_template("documents/delete.html", document=document)
     with db.atomic():

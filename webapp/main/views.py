@@ -5,7 +5,7 @@ from flask_login import current_user, login_required
 
 from webapp.adapters import outbox
 from webapp.auth.flows import cipher
-from webapp.auth.store import get_row
+from webapp.auth.store.users import get_row
 from webapp.clock import now
 from webapp.db import get_db
 from webapp.profile.summary import build

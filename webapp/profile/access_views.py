@@ -1,12 +1,12 @@
 """«Журнал доступа к моим данным»: who viewed or changed the worker's record, and when."""
 
-from flask import render_template, request
+from flask import request
 from flask_login import current_user, login_required
 
-from webapp import htmx
+from webapp import audit, htmx
 from webapp.db import get_db
+from webapp.paging import keyset
 from webapp.profile.views import bp
-from webapp.security import audit
 
 PAGE = 30
 
@@ -51,8 +51,9 @@ def access_log():
     """Every read by someone else and every change to the record, newest first."""
     before = request.args.get("before", type=int)
     rows = audit.about_user(get_db(), current_user.id, before_id=before, limit=PAGE + 1)
-    more = len(rows) > PAGE
-    context = {"rows": rows[:PAGE], "more": more, "titles": ACTION_TITLES}
-    if htmx.wants_partial():
-        return render_template("profile/_access_rows.html", **context)
-    return render_template("profile/access_log.html", **context)
+    return htmx.render(
+        "profile/access_log.html",
+        "profile/_access_rows.html",
+        page=keyset(rows, PAGE),
+        titles=ACTION_TITLES,
+    )

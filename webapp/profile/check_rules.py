@@ -2,6 +2,8 @@
 
 from datetime import date, timedelta
 
+from webapp.names import name_key, short_name
+from webapp.profile.certificates import current_certificates
 from webapp.profile.checks import (
     BASE_EDUCATION,
     CHECK,
@@ -10,8 +12,6 @@ from webapp.profile.checks import (
     OK,
     Finding,
     Snapshot,
-    current_certificates,
-    short_name,
 )
 from webapp.profile.readiness import shift_months
 from webapp.validators import inn_is_valid
@@ -266,19 +266,20 @@ def _readiness(s: Snapshot, today: date) -> list[Finding]:
 
 
 def _names(s: Snapshot, today: date) -> list[Finding]:
-    current = short_name(s.surname, s.name, s.patronymic).casefold()
-    known = {current, *(n.casefold() for n in s.former_names)}
+    current = short_name(s.surname, s.name, s.patronymic)
+    full = " ".join(filter(None, (s.surname, s.name, s.patronymic)))
+    known = {name_key(current), name_key(full), *(name_key(n) for n in s.former_names)}
     found = []
     for doc in s.documents:
         holder = (doc.get("holder") or "").strip()
-        if holder and holder.casefold() not in known:
+        if holder and name_key(holder) not in known:
             found.append(
                 Finding(
                     ERROR,
                     "Документы",
                     f"ФИО в документе «{doc['title']}» не совпадает с профилем",
                     f"В документе — {holder}, в профиле — "
-                    f"{short_name(s.surname, s.name, s.patronymic)}. Если ФИО менялось, "
+                    f"{current}. Если ФИО менялось, "
                     "добавьте смену ФИО с документом-основанием.",
                     "profile.name_change",
                 )

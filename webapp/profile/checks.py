@@ -7,6 +7,7 @@ link), so this module needs neither Flask nor a database.
 from dataclasses import dataclass, field
 from datetime import date
 
+from webapp.profile.certificates import ACCREDITATION_KINDS
 from webapp.profile.readiness import Verdict
 
 OK, CHECK, ERROR = "ok", "check", "error"
@@ -16,7 +17,6 @@ STATUS_TITLES = {
     ERROR: "Ошибка ввода",
 }
 BASE_EDUCATION = {"higher", "secondary"}
-ACCREDITATION = {"certificate", "primary", "primary_special", "periodic"}
 EXPIRING_DAYS = 90
 
 
@@ -53,12 +53,6 @@ class Snapshot:
     readiness: list[Verdict] = field(default_factory=list)
 
 
-def short_name(surname: str, name: str, patronymic: str | None) -> str:
-    """«Смирнова А.В.»."""
-    initials = f"{name[:1]}." + (f"{patronymic[:1]}." if patronymic else "")
-    return f"{surname} {initials}"
-
-
 ORDER = {ERROR: 0, CHECK: 1, OK: 2}
 
 
@@ -84,7 +78,7 @@ COMPLETENESS = (
     ),
     (
         "certificate",
-        lambda s: any(r["kind"] in ACCREDITATION for r in s.records.get("certificate", [])),
+        lambda s: any(r["kind"] in ACCREDITATION_KINDS for r in s.records.get("certificate", [])),
     ),
 )
 
@@ -93,15 +87,3 @@ def completeness(snapshot: Snapshot) -> int:
     """Share of the profile's parts that are filled, in whole percent (ФИО and СНИЛС count)."""
     filled = 2 + sum(1 for _, present in COMPLETENESS if present(snapshot))
     return filled * 100 // (2 + len(COMPLETENESS))
-
-
-def current_certificates(rows: list[dict]) -> dict[str, dict]:
-    """The latest accreditation or certificate per specialty (case-insensitive)."""
-    latest: dict[str, dict] = {}
-    for row in rows:
-        if row["kind"] not in ACCREDITATION:
-            continue
-        key = row["specialty"].casefold()
-        if key not in latest or row["valid_until"] > latest[key]["valid_until"]:
-            latest[key] = row
-    return latest

@@ -6,7 +6,7 @@ entry here plus its list partial.
 
 from dataclasses import dataclass
 
-from webapp.profile import record_forms
+from webapp.profile.forms import records as record_forms
 
 
 @dataclass(frozen=True)

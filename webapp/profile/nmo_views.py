@@ -9,15 +9,14 @@ from flask_login import current_user, login_required
 from openpyxl import Workbook
 from openpyxl.styles import Font
 
-from webapp import htmx
-from webapp.auth.store import get_row
+from webapp import audit, htmx
 from webapp.clock import now
 from webapp.db import get_db
+from webapp.paging import keyset
 from webapp.profile import store
-from webapp.profile.record_forms import NMO_ELEMENTS
+from webapp.profile.forms.records import NMO_ELEMENTS
 from webapp.profile.summary import specialty_statuses
 from webapp.profile.views import bp
-from webapp.security import audit
 
 PAGE = 20
 ELEMENT_TITLES = dict(NMO_ELEMENTS)
@@ -41,22 +40,14 @@ def nmo():
     rows = store.nmo_page(
         db, current_user.id, before=_cursor(request.args.get("before")), limit=PAGE + 1
     )
-    more = len(rows) > PAGE
-    rows = rows[:PAGE]
+    page = keyset(rows, PAGE, key=lambda row: f"{row['day'].isoformat()}:{row['id']}")
     if htmx.wants_partial():
-        return render_template(
-            "profile/_nmo_rows.html", rows=rows, more=more, titles=ELEMENT_TITLES
-        )
+        return render_template("profile/_nmo_rows.html", page=page, titles=ELEMENT_TITLES)
     today = now().date()
     records = store.records(db, current_user.id)
     statuses = specialty_statuses(records, store.nmo_entries(db, current_user.id), today, False)
     return render_template(
-        "profile/nmo.html",
-        statuses=statuses,
-        rows=rows,
-        more=more,
-        titles=ELEMENT_TITLES,
-        today=today,
+        "profile/nmo.html", statuses=statuses, page=page, titles=ELEMENT_TITLES, today=today
     )
 
 
@@ -106,7 +97,7 @@ def nmo_export(fmt):
     entries = store.nmo_entries(db, current_user.id, since=since, until=until)
     lines = [tuple(_safe_cell(v) for v in line) for line in _lines(entries)]
     total = sum(e["zet"] for e in entries)
-    user = get_row(db, current_user.id)
+    user = current_user
     name = f"nmo-{since:%Y%m%d}-{until:%Y%m%d}.{fmt}"
     audit.record(db, "profile.nmo.export", object_type="nmo", details={"format": fmt})
     if fmt == "csv":
@@ -121,7 +112,7 @@ def nmo_export(fmt):
         book = Workbook()
         sheet = book.active
         sheet.title = "НМО"
-        sheet.append((f"НМО: {user['surname']} {user['name']} {user['patronymic'] or ''}".strip(),))
+        sheet.append((f"НМО: {user.full_name}",))
         sheet.append((f"Период: {since:%d.%m.%Y} — {until:%d.%m.%Y}",))
         sheet.append(HEADER)
         for cell in sheet[3]:

@@ -4,18 +4,18 @@ import sqlite3
 from datetime import date
 from types import SimpleNamespace
 
-from flask import flash, request, url_for
+from flask import flash, url_for
 from flask_login import current_user, login_required
 
-from webapp import htmx
+from webapp import audit, htmx
 from webapp.auth.flows import cipher
-from webapp.auth.store import get_row
-from webapp.clock import now_iso
+from webapp.auth.store import users
 from webapp.db import get_db
-from webapp.notifications import notify_owner
-from webapp.profile import forms, store
-from webapp.profile.views import bp, form_page
-from webapp.security import audit
+from webapp.notifications import store as notices
+from webapp.notifications.deliver import security_notice
+from webapp.profile import store
+from webapp.profile.forms import person as forms
+from webapp.profile.views import bp
 from webapp.validators import digits_of
 
 
@@ -24,7 +24,7 @@ from webapp.validators import digits_of
 def person():
     """Edit пол, гражданство, адрес, ИНН and passport (identifiers stored encrypted)."""
     db = get_db()
-    user = get_row(db, current_user.id)
+    user = users.get_row(db, current_user.id)
     row = store.get_person(db, current_user.id)
     sealed = cipher()
     current = SimpleNamespace(**row)
@@ -35,8 +35,7 @@ def person():
         current.citizenship = "Российская Федерация"
     form = forms.PersonForm(obj=current, birth_date=date.fromisoformat(user["birth_date"]))
     if not form.validate_on_submit():
-        status = 422 if request.method == "POST" else 200
-        return form_page("profile/person.html", status, form=form)
+        return htmx.form_page("profile/person.html", form=form)
     values = {name: form[name].data for name in store.PERSON_FIELDS if name in form}
     inn = digits_of(form.inn.data or "")
     series, number = digits_of(form.passport_series.data), digits_of(form.passport_number.data)
@@ -58,29 +57,15 @@ def person():
                 details={"fields": sorted(k for k in values if not k.endswith("_bidx"))},
             )
     except sqlite3.IntegrityError:
-        field = form.inn if "inn_bidx" in _conflict(db, values) else form.passport_number
+        clashes = store.identifier_clashes(db, current_user.id, values)
+        field = form.inn if "inn_bidx" in clashes else form.passport_number
         field.errors.append(
             "Этот номер уже указан в другой учётной записи. Если это ваш номер, напишите в "
             "поддержку — мы разберёмся."
         )
-        return form_page("profile/person.html", 422, form=form)
+        return htmx.form_page("profile/person.html", 422, form=form)
     flash("Личные данные сохранены.", "success")
-    return htmx.redirect_to(url_for("profile.index"))
-
-
-def _conflict(db, values: dict) -> set[str]:
-    """Which blind index clashes with another person's row."""
-    clashes = set()
-    for column in ("inn_bidx", "passport_bidx"):
-        if (
-            values.get(column)
-            and db.execute(
-                f"select 1 from person where {column} = ? and user_id != ?",  # noqa: S608
-                [values[column], current_user.id],
-            ).fetchone()
-        ):
-            clashes.add(column)
-    return clashes
+    return htmx.redirect_to(url_for("profile.record"))
 
 
 @bp.route("/name", methods=["GET", "POST"])
@@ -91,34 +76,26 @@ def name_change():
     form = forms.NameChangeForm()
     history = store.name_changes(db, current_user.id)
     if not form.validate_on_submit():
-        status = 422 if request.method == "POST" else 200
-        return form_page("profile/name_change.html", status, form=form, history=history)
-    user = get_row(db, current_user.id)
+        return htmx.form_page("profile/name_change.html", form=form, history=history)
+    user = users.get_row(db, current_user.id)
     new = (form.surname.data, form.name.data, form.patronymic.data or None)
     if new == (user["surname"], user["name"], user["patronymic"]):
         form.surname.errors.append("Новое ФИО совпадает с текущим.")
-        return form_page("profile/name_change.html", 422, form=form, history=history)
+        return htmx.form_page("profile/name_change.html", 422, form=form, history=history)
     with db.atomic():
-        db["name_changes"].insert(
-            {
-                "user_id": current_user.id,
-                "old_surname": user["surname"],
-                "old_name": user["name"],
-                "old_patronymic": user["patronymic"],
-                "changed_on": form.changed_on.data.isoformat(),
-                "reason": form.reason.data,
-                "document_title": form.document_title.data,
-                "created_at": now_iso(),
-            }
+        store.add_name_change(
+            db,
+            current_user.id,
+            user,
+            changed_on=form.changed_on.data,
+            reason=form.reason.data,
+            document_title=form.document_title.data,
         )
-        db.execute(
-            "update users set surname = ?, name = ?, patronymic = ?, updated_at = ? where id = ?",
-            [*new, now_iso(), current_user.id],
-        )
+        users.change_name(db, current_user.id, *new)
         audit.record(db, "profile.name.change", object_type="user", object_id=current_user.id)
-    notify_owner(user, "ФИО изменено", "В профиле изменены фамилия, имя или отчество.")
+    security_notice(db, user, "ФИО изменено", "В профиле изменены фамилия, имя или отчество.")
     flash("ФИО изменено, прежнее сохранено в истории.", "success")
-    return htmx.redirect_to(url_for("profile.index"))
+    return htmx.redirect_to(url_for("profile.record"))
 
 
 @bp.route("/contacts", methods=["GET", "POST"])
@@ -127,21 +104,20 @@ def contacts():
     """Extra phone, messengers and notification channels."""
     db = get_db()
     row = store.get_person(db, current_user.id)
-    chosen = store.prefs(db, current_user.id)
+    chosen = notices.prefs(db, current_user.id)
     current = SimpleNamespace(**row, **{f"{t}_{c}": on for (t, c), on in chosen.items()})
     form = forms.ContactsForm(obj=current)
-    account = get_row(db, current_user.id)
+    account = users.get_row(db, current_user.id)
     if not form.validate_on_submit():
-        status = 422 if request.method == "POST" else 200
-        return form_page("profile/contacts.html", status, form=form, account=account)
+        return htmx.form_page("profile/contacts.html", form=form, account=account)
     values = {k: form[k].data or None for k in store.CONTACT_FIELDS}
     with db.atomic():
         store.save_person(db, current_user.id, values)
-        store.save_prefs(
+        notices.save_prefs(
             db,
             current_user.id,
-            {(t, c): form[f"{t}_{c}"].data for t in store.TOPICS for c in store.CHANNELS},
+            {(t, c): form[f"{t}_{c}"].data for t in notices.TOPICS for c in notices.CHANNELS},
         )
         audit.record(db, "profile.contacts.update", object_type="person", object_id=current_user.id)
     flash("Контакты сохранены.", "success")
-    return htmx.redirect_to(url_for("profile.index"))
+    return htmx.redirect_to(url_for("profile.record"))

@@ -3,8 +3,11 @@
 from dataclasses import dataclass
 from datetime import date
 
+from webapp.documents import store as document_store
 from webapp.documents.types import TYPES
+from webapp.names import short_name
 from webapp.profile import checks, nmo, readiness, store
+from webapp.profile.certificates import current_certificates
 from webapp.profile.seniority import Seniority, seniority
 
 ACTIVITY_REPORT_TYPE = "activity_report"
@@ -62,7 +65,7 @@ def specialty_statuses(
 ) -> list[SpecialtyStatus]:
     """Readiness and НМО progress for every specialty with a current document."""
     result = []
-    for key, cert in sorted(checks.current_certificates(records.get("certificate", [])).items()):
+    for key, cert in sorted(current_certificates(records.get("certificate", [])).items()):
         mine = [e for e in entries if e["specialty"].casefold() == key]
         progress = nmo.progress(
             [nmo.Entry(e["day"], e["zet"]) for e in mine], cert["issued_on"], today
@@ -80,16 +83,6 @@ def specialty_statuses(
     return result
 
 
-def _documents(db, user_id: int) -> list[dict]:
-    """The facts of the worker's documents the rules look at (type, title, holder's name)."""
-    return list(
-        db.query(
-            "select id, doc_type, title, holder_name as holder from documents where user_id = ?",
-            [user_id],
-        )
-    )
-
-
 def build(db, user: dict, cipher, today: date) -> Summary:
     """Load the record (person, 4 record kinds, НМО, name changes, documents) and derive."""
     person = store.get_person(db, user["id"])
@@ -101,7 +94,7 @@ def build(db, user: dict, cipher, today: date) -> Summary:
     records = store.records(db, user["id"])
     entries = store.nmo_entries(db, user["id"])
     former = store.name_changes(db, user["id"])
-    documents = _documents(db, user["id"])
+    documents = document_store.facts(db, user["id"])
     has_report = any(d["doc_type"] == ACTIVITY_REPORT_TYPE for d in documents)
     specialties = specialty_statuses(records, entries, today, has_report)
     birth = user["birth_date"]
@@ -114,7 +107,7 @@ def build(db, user: dict, cipher, today: date) -> Summary:
         person=clear,
         records=records,
         former_names=[
-            checks.short_name(f["old_surname"], f["old_name"], f["old_patronymic"]) for f in former
+            short_name(f["old_surname"], f["old_name"], f["old_patronymic"]) for f in former
         ],
         readiness=[v for s in specialties for v in s.verdicts],
         documents=[{**d, "title": d["title"] or TYPES[d["doc_type"]].title} for d in documents],

@@ -1,4 +1,5 @@
-"""The professional record: the blueprint, records of each kind, стаж, readiness, self-check."""
+"""«Профиль»: the person at a glance, the professional record with records of each kind, стаж,
+readiness and «Проверить данные»."""
 
 import sqlite3
 from types import SimpleNamespace
@@ -6,15 +7,16 @@ from types import SimpleNamespace
 from flask import Blueprint, abort, flash, render_template, request, url_for
 from flask_login import current_user, login_required
 
-from webapp import htmx
+from webapp import audit, htmx
 from webapp.auth.flows import cipher
-from webapp.auth.store import get_row
+from webapp.auth.store.users import ROLE_TITLES, get_row
 from webapp.clock import now
 from webapp.db import get_db
-from webapp.profile import record_forms, store
+from webapp.profile import store
+from webapp.profile.forms import records as record_forms
 from webapp.profile.kinds import KINDS
 from webapp.profile.summary import build
-from webapp.security import audit
+from webapp.validators import mask_snils
 
 bp = Blueprint("profile", __name__, url_prefix="/profile")
 
@@ -49,19 +51,24 @@ def _back(kind) -> str:
     """Where a record's form returns to: НМО has its own page, the rest live on the record."""
     if kind.slug == "nmo":
         return url_for("profile.nmo")
-    return url_for("profile.index", _anchor=kind.slug)
+    return url_for("profile.record", _anchor=kind.slug)
 
 
-def form_page(template: str, status: int, **context):
-    """A form page with its status: 200 on first show, 422 when the input was refused."""
-    return render_template(template, **context), status
+@bp.get("")
+@login_required
+def index():
+    """«Профиль»: the person at a glance and the way to every part of the record and account."""
+    row = get_row(get_db(), current_user.id)
+    snils = mask_snils(cipher().decrypt("snils", row["snils_enc"]))
+    roles = [ROLE_TITLES[r] for r in sorted(current_user.roles)]
+    return render_template("profile/index.html", account=row, snils=snils, roles=roles)
 
 
 @bp.get("/record")
 @login_required
-def index():
+def record():
     """The record on one page: personal data, work with стаж, education, certificates."""
-    return render_template("profile/index.html", summary=_summary(), kinds=KINDS)
+    return render_template("profile/record.html", summary=_summary(), kinds=KINDS)
 
 
 def _save(kind, form, record_id=None):
@@ -106,8 +113,7 @@ def new(kind):
             flash("Запись добавлена.", "success")
             return htmx.redirect_to(_back(kind))
         form.form_errors.append(problem)
-    status = 422 if request.method == "POST" else 200
-    return form_page("profile/record_form.html", status, form=form, kind=kind, record=None)
+    return htmx.form_page("profile/record_form.html", form=form, kind=kind, record=None)
 
 
 @bp.route("/<kind>/<int:record_id>", methods=["GET", "POST"])
@@ -116,7 +122,7 @@ def edit(kind, record_id):
     """Change one of the worker's own records."""
     kind = _kind_or_404(kind)
     db = get_db()
-    record = store.get_record_or_404(db, kind, record_id, current_user.id)
+    record = store.get_record_or_404(db, kind, record_id, current_user, store.WRITE)
     form = kind.form(obj=SimpleNamespace(**record))
     if form.validate_on_submit():
         problem = _save(kind, form, record_id)
@@ -124,8 +130,7 @@ def edit(kind, record_id):
             flash("Изменения сохранены.", "success")
             return htmx.redirect_to(_back(kind))
         form.form_errors.append(problem)
-    status = 422 if request.method == "POST" else 200
-    return form_page("profile/record_form.html", status, form=form, kind=kind, record=record)
+    return htmx.form_page("profile/record_form.html", form=form, kind=kind, record=record)
 
 
 @bp.route("/<kind>/<int:record_id>/delete", methods=["GET", "POST"])
@@ -134,7 +139,7 @@ def delete(kind, record_id):
     """Confirm, then remove one of the worker's own records."""
     kind = _kind_or_404(kind)
     db = get_db()
-    record = store.get_record_or_404(db, kind, record_id, current_user.id)
+    record = store.get_record_or_404(db, kind, record_id, current_user, store.WRITE)
     if request.method == "GET":
         return render_template("profile/delete.html", kind=kind, record=record)
     with db.atomic():

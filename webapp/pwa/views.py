@@ -2,7 +2,7 @@
 
 from flask import Blueprint, jsonify, render_template, send_from_directory, url_for
 
-from webapp import ROOT
+from webapp.config import ROOT
 
 bp = Blueprint("pwa", __name__)
 

@@ -1,33 +1,23 @@
 """«Сотрудники»: the HR admin's queue of declared employment, confirm or reject with a reason."""
 
-from flask import Blueprint, flash, render_template, request, url_for
+from flask import Blueprint, flash, request, url_for
 from flask_login import current_user
-from wtforms import TextAreaField
-from wtforms.validators import Length
 
-from webapp import htmx
+from webapp import audit, htmx
 from webapp.auth.flows import role_required
+from webapp.auth.store import users
 from webapp.db import get_db
-from webapp.forms import Form, no_control_chars, strip
-from webapp.notifications import inbox
-from webapp.profile.forms import plain_text
-from webapp.profile.record_forms import EMPLOYMENT_DOCUMENTS, EMPLOYMENT_KINDS
-from webapp.security import audit
-from webapp.staff import store
+from webapp.notifications.deliver import Notice, deliver
+from webapp.paging import keyset
+from webapp.profile import store as profile
+from webapp.profile.forms.records import EMPLOYMENT_DOCUMENTS, EMPLOYMENT_KINDS
+from webapp.profile.kinds import KINDS
+from webapp.profile.store import employment as store
+from webapp.staff.forms import DecisionForm
 
 bp = Blueprint("staff", __name__, url_prefix="/staff")
 STATUSES = {"declared": "Ждут проверки", "confirmed": "Подтверждены", "rejected": "Отклонены"}
-
-
-class DecisionForm(Form):
-    """The reason is required to reject."""
-
-    reason = TextAreaField(
-        "Причина отказа",
-        filters=[strip],
-        description="Работник увидит её в профиле",
-        validators=[Length(max=500), no_control_chars, plain_text],
-    )
+PAGE = 30
 
 
 @bp.get("")
@@ -40,12 +30,16 @@ def index():
     if status not in STATUSES:
         status = "declared"
     rows = store.queue(
-        db, inns, status=status, before_id=request.args.get("before", type=int), limit=31
+        db, inns, status=status, before_id=request.args.get("before", type=int), limit=PAGE + 1
     )
-    context = {"rows": rows[:30], "more": len(rows) > 30, "status": status, "inns": inns}
-    if htmx.wants_partial():
-        return render_template("staff/_rows.html", **context)
-    return render_template("staff/index.html", statuses=STATUSES, **context)
+    return htmx.render(
+        "staff/index.html",
+        "staff/_rows.html",
+        page=keyset(rows, PAGE),
+        status=status,
+        inns=inns,
+        statuses=STATUSES,
+    )
 
 
 @bp.route("/employment/<int:employment_id>", methods=["GET", "POST"])
@@ -53,7 +47,11 @@ def index():
 def employment(employment_id):
     """One declared job: look, then confirm or reject; every look is in the worker's log."""
     db = get_db()
-    row = store.get_employment_or_404(db, employment_id, store.organisations(db, current_user.id))
+    job = profile.get_record_or_404(
+        db, KINDS["employment"], employment_id, current_user, profile.DECIDE
+    )
+    worker = users.get_row(db, job["user_id"])
+    row = {**job, **{k: worker[k] for k in ("surname", "name", "patronymic")}}
     form = DecisionForm()
     if request.method == "GET":
         audit.record(
@@ -79,21 +77,22 @@ def employment(employment_id):
                     object_type="employment",
                     object_id=employment_id,
                 )
-                inbox.add(
-                    db,
-                    row["user_id"],
-                    kind="record",
-                    title="Место работы подтверждено" if confirmed else "Место работы отклонено",
-                    body=f"{row['position']}, {row['org_name']}"
-                    + ("" if confirmed else f". Причина: {form.reason.data}"),
-                )
+            reason = "" if confirmed else f". Причина: {form.reason.data}"
+            deliver(
+                db,
+                worker,
+                Notice(
+                    "record",
+                    "Место работы подтверждено" if confirmed else "Место работы отклонено",
+                    f"{row['position']}, {row['org_name']}{reason}",
+                ),
+            )
             flash("Запись подтверждена." if confirmed else "Запись отклонена.", "success")
             return htmx.redirect_to(url_for("staff.index"))
-    status = 422 if request.method == "POST" else 200
-    return render_template(
+    return htmx.form_page(
         "staff/employment.html",
         row=row,
         form=form,
         kinds=dict(EMPLOYMENT_KINDS),
         documents=dict(EMPLOYMENT_DOCUMENTS),
-    ), status
+    )

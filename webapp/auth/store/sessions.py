@@ -1,0 +1,114 @@
+"""Rows of the `sessions` table: one per signed-in (or form-holding) browser."""
+
+from datetime import timedelta
+
+from flask import abort
+
+from webapp.clock import now
+
+_COLUMNS = (
+    "token_hash",
+    "user_id",
+    "last_seen_at",
+    "ip",
+    "user_agent",
+    "auth_level",
+    "auth_at",
+    "data",
+    "created_at",
+)
+
+
+def by_token_hash(db, token_hash: str) -> dict | None:
+    """The session row with this token digest, or None."""
+    cursor = db.execute("select * from sessions where token_hash = ?", [token_hash])
+    found = cursor.fetchone()
+    if found is None:
+        return None
+    return dict(zip([c[0] for c in cursor.description], found, strict=True))
+
+
+def delete(db, session_id: int) -> None:
+    """Remove one row (expired or replaced)."""
+    db.execute("delete from sessions where id = ?", [session_id])
+
+
+def delete_by_token_hash(db, token_hash: str) -> None:
+    """Remove the row of a signed-out browser."""
+    db.execute("delete from sessions where token_hash = ?", [token_hash])
+
+
+def replace(db, old_hash: str | None, fields: dict) -> None:
+    """Insert a new row and mark the old one replaced; call inside db.atomic()."""
+    if old_hash:
+        db.execute(
+            "update sessions set replaced_at = ?, user_id = null, data = '{}' where token_hash = ?",
+            [fields["created_at"], old_hash],
+        )
+    values = [fields[name] for name in _COLUMNS]
+    db.execute(  # plain SQL: sqlite-utils' insert() re-reads the schema every time
+        f"insert into sessions ({', '.join(_COLUMNS)}) "  # noqa: S608 - fixed names
+        f"values ({', '.join('?' for _ in _COLUMNS)})",
+        values,
+    )
+
+
+def save(db, token_hash: str, *, data: str, user_id, auth_level, auth_at, seen_at, ip) -> None:
+    """Store changed session data and note the visit."""
+    db.execute(
+        "update sessions set data = ?, user_id = ?, auth_level = ?, auth_at = ?, "
+        "last_seen_at = ?, ip = ? where token_hash = ?",
+        [data, user_id, auth_level, auth_at, seen_at, ip, token_hash],
+    )
+
+
+def touch(db, token_hash: str, *, seen_at: str, ip) -> None:
+    """Note a visit (at most once a minute per session)."""
+    db.execute(
+        "update sessions set last_seen_at = ?, ip = ? where token_hash = ?",
+        [seen_at, ip, token_hash],
+    )
+
+
+def get_session_or_404(db, session_id: int, user) -> dict:
+    """One of the user's own sessions; anybody else's answers 404 like a missing one."""
+    row = next(
+        db.query(
+            "select id, user_id from sessions where id = ? and user_id = ?", [session_id, user.id]
+        ),
+        None,
+    )
+    if row is None:
+        abort(404)
+    return row
+
+
+def list_for_user(db, user_id: int) -> list[dict]:
+    """Live sessions of a user, most recent first."""
+    return list(
+        db.query(
+            "select id, created_at, last_seen_at, ip, user_agent, auth_level from sessions "
+            "where user_id = ? order by last_seen_at desc limit 100",
+            [user_id],
+        )
+    )
+
+
+def end(db, user_id: int, session_id: int) -> bool:
+    """End one of the user's sessions; False when it is already gone."""
+    cursor = db.execute("delete from sessions where id = ? and user_id = ?", [session_id, user_id])
+    return cursor.rowcount == 1
+
+
+def end_all(db, user_id: int, *, keep_id: int | None = None) -> int:
+    """End every session of the user (but `keep_id`, this device); return how many ended."""
+    cursor = db.execute(
+        "delete from sessions where user_id = ? and id is not ?", [user_id, keep_id]
+    )
+    return cursor.rowcount
+
+
+def purge_expired(db, idle_seconds: int) -> int:
+    """Delete rows idle past the timeout (run from the CLI or periodically)."""
+    cutoff = (now() - timedelta(seconds=idle_seconds)).isoformat(timespec="seconds")
+    return db.execute("delete from sessions where last_seen_at < ?", [cutoff]).rowcount

@@ -1,0 +1,133 @@
+"""One way to tell a person something: the inbox first, then e-mail and SMS as the topic allows.
+
+Security notices always go to the inbox and by e-mail (with time, place, device and «Это был не
+я»), and by SMS when critical. Other topics follow the person's channel choices
+(`notification_prefs`, defaults in `store.DEFAULT_PREFS`). A new channel (web push) is one more
+entry in `CHANNELS` below.
+"""
+
+import logging
+from dataclasses import dataclass, field
+
+from flask import has_request_context, request
+
+from webapp.adapters.mail import MailError, send_mail
+from webapp.adapters.sms import SmsError, send_sms
+from webapp.clock import now
+from webapp.links import external_url, signer
+from webapp.notifications import store
+from webapp.template_helpers import device_name
+
+log = logging.getLogger("medkab.notifications")
+
+SECURITY = "security"
+KINDS = {"reminders": "reminder"}  # the inbox's `kind` where it differs from the topic
+REMINDER_FOOTER = (
+    "Это автоматическое напоминание Кабинета медработника. Письма с напоминаниями можно "
+    "отключить в настройках уведомлений профиля."
+)
+
+
+@dataclass(frozen=True)
+class Notice:
+    """What to tell: the topic decides the channels; `critical` adds SMS to a security notice."""
+
+    topic: str  # security | reminders | applications | record
+    title: str
+    body: str
+    link: str | None = None  # an absolute URL to open the matter
+    critical: bool = False
+
+
+@dataclass
+class Delivery:
+    """The inbox row and the channels that failed (channel → error text)."""
+
+    inbox_id: int
+    errors: dict[str, str] = field(default_factory=dict)
+
+
+def not_me_link(user_id: int) -> str:
+    """A link that ends all sessions, blocks password sign-in and starts recovery."""
+    token = signer("not-me").dumps({"u": user_id})
+    return external_url("security.not_me", token=token)
+
+
+def _where() -> tuple[str, str | None, str | None]:
+    """Time, address and device of the request that caused a security notice."""
+    if not has_request_context():
+        return "", None, None
+    device = (request.user_agent.string or "неизвестное устройство")[:300]
+    text = (
+        f"\n\nВремя: {now():%d.%m.%Y %H:%M} UTC\nIP-адрес: {request.remote_addr}"
+        f"\nУстройство: {device_name(device)}"
+    )
+    return text, request.remote_addr, device
+
+
+def _email(user: dict, notice: Notice, where: str) -> str | None:
+    if notice.topic == SECURITY:
+        body = (
+            f"{notice.body}{where}\n\nЕсли это были не вы, нажмите «Это был не я»: "
+            f"{not_me_link(user['id'])}"
+        )
+    else:
+        opener = f"\n\nОткрыть кабинет: {notice.link}" if notice.link else ""
+        footer = f"\n\n{REMINDER_FOOTER}" if notice.topic == "reminders" else ""
+        body = f"{notice.body}{opener}{footer}"
+    try:
+        send_mail(user["email"], notice.title, body)
+    except MailError as exc:
+        log.warning("%s e-mail to user %s failed: %s", notice.topic, user["id"], exc)
+        return str(exc)[:500] or exc.__class__.__name__
+    return None
+
+
+def _sms(user: dict, notice: Notice, where: str) -> str | None:
+    if notice.topic == SECURITY:
+        text = f"Кабинет медработника: {notice.body}"
+    else:
+        text = f"{notice.title}. {notice.link}" if notice.link else notice.title
+    try:
+        send_sms(user["phone"], text)
+    except SmsError as exc:
+        log.warning("%s SMS to user %s failed: %s", notice.topic, user["id"], exc)
+        return str(exc)[:500] or exc.__class__.__name__
+    return None
+
+
+CHANNELS = {"email": _email, "sms": _sms}
+
+
+def channels_for(db, user_id: int, notice: Notice) -> list[str]:
+    """Outside channels this notice goes by (the inbox always gets it)."""
+    if notice.topic == SECURITY:
+        return ["email", "sms"] if notice.critical else ["email"]
+    chosen = store.prefs(db, user_id)
+    return [c for c in CHANNELS if chosen.get((notice.topic, c), False)]
+
+
+def deliver(db, user: dict, notice: Notice) -> Delivery:
+    """Put the notice in the inbox, then send it by every channel it goes by; never raises for
+    a failed channel (the failure is logged and returned)."""
+    where, ip, device = _where() if notice.topic == SECURITY else ("", None, None)
+    inbox_id = store.add(
+        db,
+        user["id"],
+        kind=KINDS.get(notice.topic, notice.topic),
+        title=notice.title,
+        body=notice.body,
+        ip=ip,
+        user_agent=device,
+    )
+    delivery = Delivery(inbox_id)
+    for channel in channels_for(db, user["id"], notice):
+        error = CHANNELS[channel](user, notice, where)
+        if error:
+            delivery.errors[channel] = error
+    return delivery
+
+
+def security_notice(db, user: dict, title: str, text: str, *, critical: bool = False) -> Delivery:
+    """Shorthand for the commonest notice: something happened to the account's security."""
+    return deliver(db, user, Notice(SECURITY, title, text, critical=critical))

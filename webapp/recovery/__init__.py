@@ -1,0 +1,1 @@
+"""Assisted recovery for people who lost every sign-in factor."""

@@ -1,1 +1,0 @@
-"""Cryptography helpers, password policy, audit log and response headers."""
