@@ -96,8 +96,8 @@ def create_active_user(
     app, *, n=1, role="worker", password=PASSWORD, email=None, phone=None, totp=None
 ):
     """An active account made through the same code as the CLI (non-workers get TOTP)."""
-    from webapp.cli import make_user
     from webapp.auth.store import factors as store
+    from webapp.cli import make_user
 
     with app.app_context():
         db = connect(app.config["DATABASE"])

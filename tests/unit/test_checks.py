@@ -2,6 +2,7 @@
 
 from datetime import date
 
+from webapp.names import short_name
 from webapp.profile.checks import (
     CHECK,
     ERROR,
@@ -10,7 +11,6 @@ from webapp.profile.checks import (
     completeness,
     findings,
 )
-from webapp.names import short_name
 from webapp.profile.readiness import Verdict
 
 TODAY = date(2026, 11, 23)

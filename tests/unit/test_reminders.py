@@ -4,6 +4,7 @@ from datetime import date
 
 import pytest
 
+from webapp.profile.nmo import Entry
 from webapp.profile.reminders import (
     Category,
     Certificate,
@@ -12,7 +13,6 @@ from webapp.profile.reminders import (
     days_word,
     due,
 )
-from webapp.profile.nmo import Entry
 
 # Valid until 23.12.2026: window 23.12.2025, T−90 24.09.2026, T−30 23.11.2026, T−7 16.12.2026,
 # expired 24.12.2026, quiet from 23.01.2027 (30 days after).

@@ -4,8 +4,8 @@ import pytest
 from cryptography.exceptions import InvalidTag
 
 from webapp.auth.failures import delay_after
-from webapp.crypto import FieldCipher
 from webapp.auth.passwords import blocklist, password_problem
+from webapp.crypto import FieldCipher
 
 MASTER = bytes(range(32))
 
