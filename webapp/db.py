@@ -4,7 +4,7 @@ import atexit
 import contextlib
 import sqlite3
 
-from flask import current_app, g
+from flask import abort, current_app, g
 from sqlite_utils import Database
 
 # Per connection; journal_mode=WAL is stored in the file and set once by migrate().
@@ -49,6 +49,14 @@ def connect(path) -> Database:
     for pragma in PRAGMAS:
         conn.execute(pragma)
     return WriteFirstDatabase(conn, recursive_triggers=False, execute_plugins=False)
+
+
+def one_or_404(db: Database, sql: str, params) -> dict:
+    """The single row a query finds, or the 404 answer: the tail of every get_<thing>_or_404."""
+    row = next(db.query(sql, params), None)
+    if row is None:
+        abort(404)
+    return row
 
 
 def get_db() -> Database:

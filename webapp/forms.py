@@ -4,12 +4,14 @@ import re
 import unicodedata
 from datetime import date
 
+from flask import current_app
 from flask_wtf import FlaskForm
 from wtforms import DateField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 
 from webapp.clock import now
+from webapp.validators import normalize_phone
 
 
 class Form(FlaskForm):
@@ -41,6 +43,24 @@ def email_problem(value: str) -> str | None:
     if not _EMAIL.fullmatch(value):
         return "Введите адрес почты в виде name@example.ru."
     return None
+
+
+def mobile_phone(form, field):
+    """A mobile number of an allowed region (Russia by default), stored as +7XXXXXXXXXX."""
+    phone = normalize_phone(field.data, current_app.config["SMS_ALLOWED_REGIONS"])
+    if phone is None:
+        raise ValidationError(
+            "Нужен российский мобильный номер: +7 и 10 цифр, например +7 912 345-67-89."
+        )
+    field.data = phone
+
+
+def email_address(form, field):
+    """A plausible e-mail address, stored in lower case."""
+    problem = email_problem(field.data or "")
+    if problem:
+        raise ValidationError(problem)
+    field.data = field.data.casefold()
 
 
 class DateInput(DateField):

@@ -36,11 +36,6 @@
     if (bytes >= 1048576) return (bytes / 1048576).toFixed(1).replace(".", ",").replace(/,0$/, "") + " МБ";
     return Math.max(1, Math.round(bytes / 1024)) + " КБ";
   }
-  function csrfToken(form) {
-    // The token lives on #app (boosted navigations replace it with the body); the form has a copy.
-    try { return JSON.parse(document.getElementById("app").getAttribute("hx-headers"))["X-CSRFToken"]; }
-    catch (e) { return (form.querySelector("[name=csrf_token]") || {}).value || ""; }
-  }
   function isImage(file) {
     return /^image\//.test(file.type) || /\.(jpe?g|png|heic|heif)$/i.test(file.name);
   }
@@ -203,7 +198,7 @@
         let shown = -1;
         xhr.open("POST", form.getAttribute("action"));
         xhr.setRequestHeader("Idempotency-Key", form.elements.idempotency_key.value);
-        xhr.setRequestHeader("X-CSRFToken", csrfToken(form));
+        xhr.setRequestHeader("X-CSRFToken", window.medkab.csrfToken(form));
         xhr.setRequestHeader("Accept", "application/json");
         xhr.upload.onprogress = (event) => {
           const percent = event.lengthComputable ? Math.round((event.loaded / event.total) * 100) : 0;

@@ -54,15 +54,10 @@
     }
     return out;
   }
-  function csrfToken() {
-    // The token lives on #app inside <body>, which boosted navigations replace (the head is kept).
-    const app = document.getElementById("app");
-    try { return JSON.parse(app.getAttribute("hx-headers"))["X-CSRFToken"]; } catch (e) { return ""; }
-  }
   async function postJSON(url, body) {
     const response = await fetch(url, {
       method: "POST", credentials: "same-origin", body: body === undefined ? "{}" : JSON.stringify(body),
-      headers: { "Content-Type": "application/json", Accept: "application/json", "X-CSRFToken": csrfToken() },
+      headers: { "Content-Type": "application/json", Accept: "application/json", "X-CSRFToken": window.medkab.csrfToken() },
     });
     let data = {};
     try { data = await response.json(); } catch (e) { data = { error: "Сервер ответил неожиданно. Обновите страницу." }; }

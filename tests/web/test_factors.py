@@ -272,7 +272,7 @@ def test_rename_and_delete_with_step_up(app, signed_in, with_passkey, db, outbox
     post_form(
         signed_in,
         f"/security/passkeys/{passkey_id}/rename",
-        {"name": "Мой телефон"},
+        {f"key{passkey_id}-name": "Мой телефон"},
         page="/security",
     )
     assert rows(db, "select name from passkeys")[0][0] == "Мой телефон"
@@ -308,8 +308,14 @@ def test_nobody_can_touch_another_users_passkey(app, with_passkey, db):
     create_active_user(app, n=2)
     stranger = app.test_client()
     AuthActions(stranger).login(login="+79120000002")
-    post_form(stranger, f"/security/passkeys/{passkey_id}/rename", {"name": "x"}, page="/security")
-    post_form(stranger, f"/security/passkeys/{passkey_id}/delete", {}, page="/security")
+    renamed = post_form(
+        stranger,
+        f"/security/passkeys/{passkey_id}/rename",
+        {f"key{passkey_id}-name": "x"},
+        page="/security",
+    )
+    deleted = post_form(stranger, f"/security/passkeys/{passkey_id}/delete", {}, page="/security")
+    assert renamed.status_code == deleted.status_code == 404
     assert rows(db, "select count(*), max(name) from passkeys")[0][0] == 1
     assert rows(db, "select name from passkeys")[0][0] != "x"
 

@@ -1,11 +1,9 @@
 """Forms of the account settings: a new phone or e-mail, deleting the account."""
 
-from flask import current_app
 from wtforms import StringField
 from wtforms.validators import DataRequired, Length, ValidationError
 
-from webapp.forms import REQUIRED, Form, email_problem, no_control_chars, strip
-from webapp.validators import normalize_phone
+from webapp.forms import REQUIRED, Form, email_address, mobile_phone, no_control_chars, strip
 
 
 class PhoneChangeForm(Form):
@@ -14,14 +12,8 @@ class PhoneChangeForm(Form):
     phone = StringField(
         "Новый мобильный телефон",
         filters=[strip],
-        validators=[DataRequired(REQUIRED), Length(max=32)],
+        validators=[DataRequired(REQUIRED), Length(max=32), mobile_phone],
     )
-
-    def validate_phone(self, field):
-        phone = normalize_phone(field.data, current_app.config["SMS_ALLOWED_REGIONS"])
-        if phone is None:
-            raise ValidationError("Нужен российский мобильный номер: +7 и 10 цифр.")
-        field.data = phone
 
 
 class EmailChangeForm(Form):
@@ -30,14 +22,8 @@ class EmailChangeForm(Form):
     email = StringField(
         "Новая почта",
         filters=[strip],
-        validators=[DataRequired(REQUIRED), Length(max=254), no_control_chars],
+        validators=[DataRequired(REQUIRED), Length(max=254), no_control_chars, email_address],
     )
-
-    def validate_email(self, field):
-        problem = email_problem(field.data)
-        if problem:
-            raise ValidationError(problem)
-        field.data = field.data.casefold()
 
 
 class DeleteAccountForm(Form):

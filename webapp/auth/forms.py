@@ -9,16 +9,16 @@ from wtforms.validators import DataRequired, InputRequired, Length, Optional, Va
 from webapp.auth.passwords import password_problem, personal_words
 from webapp.clock import now
 from webapp.forms import (
-    REQUIRED,  # noqa: E402
+    REQUIRED,
     DateInput,
     Form,
-    email_problem,
+    email_address,
+    mobile_phone,
     no_control_chars,
     strip,
 )
 from webapp.validators import (
     birth_date_problem,
-    normalize_phone,
     normalize_snils,
     person_name_problem,
     snils_is_valid,
@@ -74,12 +74,12 @@ class RegistrationForm(Form):
         "Мобильный телефон",
         filters=[strip],
         description="Пришлём код в SMS",
-        validators=[DataRequired(REQUIRED), Length(max=32)],
+        validators=[DataRequired(REQUIRED), Length(max=32), mobile_phone],
     )
     email = EmailField(
         "Электронная почта",
         filters=[strip],
-        validators=[DataRequired(REQUIRED), Length(max=254), no_control_chars],
+        validators=[DataRequired(REQUIRED), Length(max=254), no_control_chars, email_address],
     )
     password = PasswordField("Пароль", validators=[DataRequired(REQUIRED)])
 
@@ -108,20 +108,6 @@ class RegistrationForm(Form):
                 "СНИЛС не прошёл проверку контрольного числа. Сверьте 11 цифр с документом."
             )
         field.data = normalize_snils(field.data)
-
-    def validate_phone(self, field):
-        phone = normalize_phone(field.data, current_app.config["SMS_ALLOWED_REGIONS"])
-        if phone is None:
-            raise ValidationError(
-                "Нужен российский мобильный номер: +7 и 10 цифр, например +7 912 345-67-89."
-            )
-        field.data = phone
-
-    def validate_email(self, field):
-        problem = email_problem(field.data or "")
-        if problem:
-            raise ValidationError(problem)
-        field.data = field.data.casefold()
 
     def validate_password(self, field):
         personal = personal_words(

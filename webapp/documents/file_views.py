@@ -10,14 +10,16 @@ import zipfile
 from urllib.parse import quote
 
 import pypdfium2
-from flask import Response, abort, flash, render_template, request
+from flask import Response, abort, request
 from flask_login import current_user, login_required
 from PIL import Image
 
-from webapp import audit
+from webapp import audit, htmx
 from webapp.db import get_db
 from webapp.documents import export, store
+from webapp.documents.forms import ExportForm
 from webapp.documents.types import TYPES
+from webapp.documents.uploads import format_size
 from webapp.documents.views import bp, storage
 
 PREVIEW_WIDTH = 1000
@@ -119,13 +121,20 @@ def export_for_fac():
     """«Скачать для ФАЦ»: chosen documents as ФАЦ-named PDFs in one ZIP, within 10 MB."""
     db = get_db()
     documents = store.for_user(db, current_user.id)
-    if request.method == "GET":
-        return render_template("documents/export.html", documents=documents, chosen=set())
-    wanted = {int(v) for v in request.form.getlist("document") if v.isdigit()}
+    form = ExportForm(
+        documents=[
+            {
+                "id": d["id"],
+                "label": f"{d['title'] or TYPES[d['doc_type']].title} "
+                f"({d['pages']} стр., {format_size(d['size'])})",
+            }
+            for d in documents
+        ]
+    )
+    if not form.validate_on_submit():
+        return htmx.form_page("documents/export.html", form=form, documents=documents)
+    wanted = set(form.document.data)
     chosen = [d for d in documents if d["id"] in wanted]
-    if not chosen:
-        flash("Отметьте документы для выгрузки.", "error")
-        return render_template("documents/export.html", documents=documents, chosen=set()), 422
     items, names = [], set()
     user = current_user
     for document in chosen:
@@ -138,8 +147,8 @@ def export_for_fac():
     try:
         fitted = export.fit_to_budget(items)
     except export.BudgetExceeded as exceeded:
-        flash(exceeded.message, "error")
-        return render_template("documents/export.html", documents=documents, chosen=wanted), 422
+        form.form_errors.append(exceeded.message)
+        return htmx.form_page("documents/export.html", 422, form=form, documents=documents)
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w", zipfile.ZIP_STORED) as archive:
         for name, data in fitted:

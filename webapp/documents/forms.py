@@ -1,7 +1,8 @@
 """The details of a document: type, its own title, the holder's name, dates, linked record."""
 
-from wtforms import SelectField, StringField
-from wtforms.validators import Optional
+from wtforms import SelectField, SelectMultipleField
+from wtforms.validators import DataRequired, Optional
+from wtforms.widgets import CheckboxInput, ListWidget
 
 from webapp.documents.types import TYPES
 from webapp.forms import Form, any_date, options, past_date, text
@@ -24,7 +25,13 @@ class DocumentForm(Form):
     )
     issued_on = past_date("Дата выдачи", required=False)
     valid_until = any_date("Действует до", required=False)
-    linked = StringField("Связанная запись профиля", validators=[Optional()])
+    linked = SelectField(
+        "Связанная запись профиля", choices=[], validate_choice=False, validators=[Optional()]
+    )
+
+    def __init__(self, *args, link_choices=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.linked.choices = options(link_choices)
 
     def validate(self, extra_validators=None):
         """Validity ends after issue; the link names a kind the type may link to."""
@@ -54,3 +61,19 @@ class DocumentForm(Form):
             "linked_kind": kind or None,
             "linked_id": int(ident) if ident else None,
         }
+
+
+class ExportForm(Form):
+    """Which documents go into the ФАЦ archive."""
+
+    document = SelectMultipleField(
+        "Документы",
+        coerce=int,
+        widget=ListWidget(prefix_label=False),
+        option_widget=CheckboxInput(),
+        validators=[DataRequired("Отметьте документы для выгрузки.")],
+    )
+
+    def __init__(self, *args, documents=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.document.choices = [(d["id"], d["label"]) for d in documents]

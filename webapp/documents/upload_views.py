@@ -9,9 +9,8 @@ from flask_login import current_user, login_required
 from webapp import audit, htmx
 from webapp.db import get_db
 from webapp.documents import ingest, store
-from webapp.documents.forms import DocumentForm
 from webapp.documents.uploads import Limits, UploadRefused, format_size
-from webapp.documents.views import bp, link_is_mine, storage
+from webapp.documents.views import bp, details_form, link_is_mine, storage
 
 UPLOAD_ENDPOINTS = {"documents.upload"}
 
@@ -81,7 +80,7 @@ def upload():
         except ValueError:
             abort(404)
         replace = store.get_document_or_404(db, replace_id, current_user)
-    form = DocumentForm()
+    form = details_form()
     if not form.validate() or not link_is_mine(db, form):
         field, errors = next(iter(form.errors.items()))
         return _answer(422, errors[0], field, form, replace)

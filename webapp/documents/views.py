@@ -45,16 +45,18 @@ def index():
     return render_template("documents/index.html", groups=groups)
 
 
-def _form(document=None):
-    """The details form, filled from the document on GET (a dict: `data=`, not `obj=`)."""
+def details_form(document=None) -> DocumentForm:
+    """The details form with the user's records to link to; filled from the document on GET
+    (a dict: `data=`, not `obj=`)."""
+    choices = links.choices(get_db(), current_user.id)
     if document and request.method == "GET":
         data = {
             k: document[k] for k in ("doc_type", "title", "holder_name", "issued_on", "valid_until")
         }
         if document["linked_kind"]:
             data["linked"] = f"{document['linked_kind']}:{document['linked_id']}"
-        return DocumentForm(data=data)
-    form = DocumentForm()
+        return DocumentForm(data=data, link_choices=choices)
+    form = DocumentForm(link_choices=choices)
     if request.method == "GET" and not document and request.args.get("doc_type") in TYPES:
         form.doc_type.data = request.args["doc_type"]
     return form
@@ -69,7 +71,7 @@ def new():
         replace = store.get_document_or_404(
             get_db(), request.args.get("replace", type=int), current_user
         )
-    form = _form(replace)
+    form = details_form(replace)
     return render_template(
         "documents/new.html", form=form, replace=replace, idempotency_key=str(uuid.uuid4())
     )
@@ -86,20 +88,13 @@ def link_is_mine(db, form) -> bool:
     return False
 
 
-@bp.context_processor
-def _links():
-    if not current_user.is_authenticated:
-        return {}
-    return {"link_choices": lambda: links.choices(get_db(), current_user.id)}
-
-
 @bp.get("/<int:document_id>")
 @login_required
 def show(document_id):
     """One document: its pages, details, status, remark and the history of versions."""
     db = get_db()
     document = store.get_document_or_404(db, document_id, current_user)
-    form = _form(document)
+    form = details_form(document)
     return render_template(
         "documents/show.html",
         document=document,
@@ -114,7 +109,7 @@ def update(document_id):
     """Change the document's type, dates and holder's name."""
     db = get_db()
     document = store.get_document_or_404(db, document_id, current_user)
-    form = DocumentForm()
+    form = details_form(document)
     if not form.validate() or not link_is_mine(db, form):
         return render_template(
             "documents/show.html",

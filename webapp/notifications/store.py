@@ -1,8 +1,7 @@
 """The only SQL for `notifications` (the in-app inbox) and `notification_prefs`."""
 
-from flask import abort
-
 from webapp.clock import now_iso
+from webapp.db import one_or_404
 
 TOPICS = ("reminders", "applications")
 CHANNELS = ("email", "sms")
@@ -47,16 +46,9 @@ def page(db, user_id: int, *, before_id: int | None = None, limit: int = 20) -> 
 
 def get_notification_or_404(db, notification_id: int, user) -> dict:
     """One of the user's own notices; anybody else's answers 404 like a missing one."""
-    row = next(
-        db.query(
-            "select * from notifications where id = ? and user_id = ?",
-            [notification_id, user.id],
-        ),
-        None,
+    return one_or_404(
+        db, "select * from notifications where id = ? and user_id = ?", [notification_id, user.id]
     )
-    if row is None:
-        abort(404)
-    return row
 
 
 def mark_read(db, user_id: int, notification_id: int | None = None) -> int:

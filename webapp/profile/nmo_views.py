@@ -14,7 +14,7 @@ from webapp.clock import now
 from webapp.db import get_db
 from webapp.paging import keyset
 from webapp.profile import store
-from webapp.profile.forms.records import NMO_ELEMENTS
+from webapp.profile.forms.records import NMO_ELEMENTS, NmoPeriodForm
 from webapp.profile.summary import specialty_statuses
 from webapp.profile.views import bp
 
@@ -46,24 +46,10 @@ def nmo():
     today = now().date()
     records = store.records(db, current_user.id)
     statuses = specialty_statuses(records, store.nmo_entries(db, current_user.id), today, False)
+    period = NmoPeriodForm(data={"since": date(today.year, 1, 1), "until": today})
     return render_template(
-        "profile/nmo.html", statuses=statuses, page=page, titles=ELEMENT_TITLES, today=today
+        "profile/nmo.html", statuses=statuses, page=page, titles=ELEMENT_TITLES, period=period
     )
-
-
-def _period() -> tuple[date, date]:
-    today = now().date()
-    try:
-        since = date.fromisoformat(request.args.get("since", ""))
-    except ValueError:
-        since = date(today.year, 1, 1)
-    try:
-        until = date.fromisoformat(request.args.get("until", ""))
-    except ValueError:
-        until = today
-    if until < since:
-        since, until = until, since
-    return since, until
 
 
 def _lines(entries):
@@ -92,7 +78,7 @@ def nmo_export(fmt):
     """The period's entries as CSV (Excel-friendly: UTF-8 BOM, semicolons) or XLSX."""
     if fmt not in ("csv", "xlsx"):
         return Response("Формат выгрузки — csv или xlsx.", 404)
-    since, until = _period()
+    since, until = NmoPeriodForm(request.args).period(now().date())
     db = get_db()
     entries = store.nmo_entries(db, current_user.id, since=since, until=until)
     lines = [tuple(_safe_cell(v) for v in line) for line in _lines(entries)]

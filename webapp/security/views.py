@@ -57,19 +57,26 @@ def index():
     """Factors, recovery codes, sessions, sign-in history and the protection score."""
     db = get_db()
     facts = store.enrolled(db, current_user.id)
+    keys = store.passkeys(db, current_user.id)
     return render_template(
         "security/index.html",
         facts=facts,
         protection=score.protection(facts),
-        keys=store.passkeys(db, current_user.id),
+        keys=keys,
         totp_row=store.totp_row(db, current_user.id),
         account=users.get_row(db, current_user.id),
         sessions=sessions.list_for_user(db, current_user.id),
         current_id=current_session_id(),
         events=audit.login_history(db, current_user.id, limit=10),
-        name_form=PasskeyNameForm(),
+        name_forms={k["id"]: passkey_name_form(k["id"], k["name"]) for k in keys},
         titles=TITLES,
     )
+
+
+def passkey_name_form(passkey_id: int, name: str | None = None) -> PasskeyNameForm:
+    """Each passkey has its own rename form (its own field ids on one page)."""
+    data = {"name": name} if name is not None else None
+    return PasskeyNameForm(prefix=f"key{passkey_id}", data=data)
 
 
 @bp.get("/enrol")
@@ -141,7 +148,7 @@ def passkey_add():
 @login_required
 def passkey_rename(passkey_id):
     """Give a passkey a recognisable name."""
-    form = PasskeyNameForm()
+    form = passkey_name_form(passkey_id)
     if not form.validate_on_submit():
         flash(" ".join(form.name.errors), "error")
     else:

@@ -2,9 +2,8 @@
 
 import secrets
 
-from flask import abort
-
 from webapp.clock import now_iso
+from webapp.db import one_or_404
 
 
 def enrolled(db, user_id: int) -> dict:
@@ -93,16 +92,11 @@ def touch_passkey(db, passkey_id: int, sign_count: int) -> None:
 
 def get_passkey_or_404(db, passkey_id: int, user) -> dict:
     """One of the user's own passkeys; anybody else's answers 404 like a missing one."""
-    row = next(
-        db.query(
-            "select id, user_id, name from passkeys where id = ? and user_id = ?",
-            [passkey_id, user.id],
-        ),
-        None,
+    return one_or_404(
+        db,
+        "select id, user_id, name from passkeys where id = ? and user_id = ?",
+        [passkey_id, user.id],
     )
-    if row is None:
-        abort(404)
-    return row
 
 
 def rename_passkey(db, user_id: int, passkey_id: int, name: str) -> bool:

@@ -2,9 +2,8 @@
 
 from datetime import timedelta
 
-from flask import abort
-
 from webapp.clock import now
+from webapp.db import one_or_404
 
 _COLUMNS = (
     "token_hash",
@@ -72,15 +71,9 @@ def touch(db, token_hash: str, *, seen_at: str, ip) -> None:
 
 def get_session_or_404(db, session_id: int, user) -> dict:
     """One of the user's own sessions; anybody else's answers 404 like a missing one."""
-    row = next(
-        db.query(
-            "select id, user_id from sessions where id = ? and user_id = ?", [session_id, user.id]
-        ),
-        None,
+    return one_or_404(
+        db, "select id, user_id from sessions where id = ? and user_id = ?", [session_id, user.id]
     )
-    if row is None:
-        abort(404)
-    return row
 
 
 def list_for_user(db, user_id: int) -> list[dict]:

@@ -1,12 +1,22 @@
 """Forms of the record kinds: work, education, accreditation, category and НМО, with choices."""
 
+from datetime import date
 from decimal import Decimal, InvalidOperation
 
 from wtforms import DecimalField, IntegerField, SelectField
 from wtforms.validators import InputRequired, Optional, ValidationError
 from wtforms.widgets import TextInput
 
-from webapp.forms import REQUIRED, Form, any_date, not_before, options, past_date, text
+from webapp.forms import (
+    REQUIRED,
+    DateInput,
+    Form,
+    any_date,
+    not_before,
+    options,
+    past_date,
+    text,
+)
 from webapp.profile.readiness import shift_months
 from webapp.validators import inn_is_valid, ogrn_is_valid, oktmo_is_valid
 
@@ -241,3 +251,21 @@ class NmoEntryForm(Form):
         """One element gives 1 to 500 ЗЕТ."""
         if field.data is not None and not 1 <= field.data <= 500:
             raise ValidationError("ЗЕТ — от 1 до 500 за один элемент.")
+
+
+class NmoPeriodForm(Form):
+    """The period of an НМО export (a GET form: no CSRF token); bad dates fall back to the
+    current year."""
+
+    class Meta:
+        csrf = False
+
+    since = DateInput("С", validators=[Optional()])
+    until = DateInput("По", validators=[Optional()])
+
+    def period(self, today: date) -> tuple[date, date]:
+        """The chosen period, this year so far by default, in order."""
+        self.validate()
+        since = (not self.since.errors and self.since.data) or date(today.year, 1, 1)
+        until = (not self.until.errors and self.until.data) or today
+        return (until, since) if until < since else (since, until)
