@@ -143,6 +143,8 @@ def _register_blueprints(app: Flask) -> None:
     from webapp.pwa.views import bp as pwa_bp
     from webapp.recovery.views import bp as recovery_bp
     from webapp.reset.views import bp as reset_bp
+    from webapp.security import code_views as security_codes  # noqa: F401  (on security_bp)
+    from webapp.security import passkey_views as security_keys  # noqa: F401  (on security_bp)
     from webapp.security.views import bp as security_bp
     from webapp.staff.views import bp as staff_bp
     from webapp.verify.views import bp as verify_bp
