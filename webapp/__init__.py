@@ -127,7 +127,7 @@ def _register_blueprints(app: Flask) -> None:
     from webapp import redirects
     from webapp.account.views import bp as account_bp
     from webapp.admin.views import bp as admin_bp
-    from webapp.auth import gate, passkey_views  # noqa: F401  (passkey routes on auth_bp)
+    from webapp.auth import gate, passkey_views, register_views  # noqa: F401  (on auth_bp)
     from webapp.auth.views import bp as auth_bp
     from webapp.documents import file_views, links, upload_views  # noqa: F401  (on documents_bp)
     from webapp.documents.views import bp as documents_bp
@@ -147,6 +147,7 @@ def _register_blueprints(app: Flask) -> None:
     from webapp.security import passkey_views as security_keys  # noqa: F401  (on security_bp)
     from webapp.security.views import bp as security_bp
     from webapp.staff.views import bp as staff_bp
+    from webapp.verify import factor_views  # noqa: F401  (on verify_bp)
     from webapp.verify.views import bp as verify_bp
 
     for blueprint in (

@@ -16,6 +16,7 @@ from webapp.auth.sessions import rotate_session
 from webapp.auth.stepup import mark_factor
 from webapp.auth.store import sessions, users
 from webapp.clock import now_iso
+from webapp.links import external_url, signer
 from webapp.notifications.deliver import security_notice
 
 
@@ -180,3 +181,19 @@ def unauthorized():
     flash(current_app.login_manager.login_message, "info")
     back = request.full_path.rstrip("?") if request.method == "GET" else None
     return htmx.redirect_to(url_for("auth.login", next=back), code=302)
+
+
+def send_email_confirmation(user: dict) -> None:
+    """Mail a link that confirms the account's email address."""
+    token = signer("email-confirm").dumps({"u": user["id"], "e": user["email"]})
+    link = external_url("auth.email_confirm", token=token)
+    try:
+        send_mail(
+            user["email"],
+            "Подтвердите адрес почты",
+            f"Здравствуйте, {user['name']}!\n\nЧтобы подтвердить адрес почты в Кабинете "
+            f"медработника, откройте ссылку:\n{link}\n\nСсылка действует 48 часов. "
+            "Если вы не регистрировались, просто удалите это письмо.",
+        )
+    except MailError:
+        current_app.logger.exception("confirmation email failed")

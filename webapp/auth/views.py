@@ -1,4 +1,5 @@
-"""Registration with phone confirmation, sign-in, sign-out, email confirmation."""
+"""Sign-in, sign-out, e-mail confirmation and the consent text; registration is in
+`register_views`, passkey sign-in in `passkey_views` (all on this blueprint)."""
 
 from flask import (
     Blueprint,
@@ -14,11 +15,10 @@ from flask_login import current_user, login_required, logout_user
 from itsdangerous import BadSignature
 
 from webapp import audit, htmx
-from webapp.adapters.mail import MailError, send_mail
 from webapp.auth import failures
 from webapp.auth.factors import second_factors
-from webapp.auth.flows import check_code, cipher, safe_next, send_code, sign_in
-from webapp.auth.forms import CodeForm, LoginForm, RegistrationForm
+from webapp.auth.flows import cipher, safe_next, send_code, send_email_confirmation, sign_in
+from webapp.auth.forms import LoginForm
 from webapp.auth.passwords import hash_password, needs_rehash, verify_password
 from webapp.auth.sessions import destroy_session
 from webapp.auth.stepup import begin_check
@@ -27,7 +27,7 @@ from webapp.auth.store import users as store
 from webapp.auth.store.users import ROLE_TITLES
 from webapp.db import get_db
 from webapp.extensions import limiter
-from webapp.links import external_url, signer
+from webapp.links import signer
 from webapp.notifications.deliver import security_notice
 
 bp = Blueprint("auth", __name__)
@@ -38,7 +38,7 @@ LOGIN_FAILED = (
 )
 
 
-class _NothingSaved(Exception):
+class NothingSaved(Exception):
     """Raised inside db.atomic() to undo a registration whose code could not be sent."""
 
 
@@ -46,7 +46,7 @@ def _login_limit():
     return current_app.config["RATELIMIT_LOGIN"]
 
 
-def _signup_limit():
+def signup_limit():
     return current_app.config["RATELIMIT_SIGNUP"]
 
 
@@ -54,153 +54,6 @@ def _signup_limit():
 def role_titles(roles: str | None) -> str:
     """'worker,admin' → 'Медработник, Администратор'."""
     return ", ".join(ROLE_TITLES.get(r, r) for r in (roles or "").split(",") if r)
-
-
-def send_email_confirmation(user: dict) -> None:
-    """Mail a link that confirms the account's email address."""
-    token = signer("email-confirm").dumps({"u": user["id"], "e": user["email"]})
-    link = external_url("auth.email_confirm", token=token)
-    try:
-        send_mail(
-            user["email"],
-            "Подтвердите адрес почты",
-            f"Здравствуйте, {user['name']}!\n\nЧтобы подтвердить адрес почты в Кабинете "
-            f"медработника, откройте ссылку:\n{link}\n\nСсылка действует 48 часов. "
-            "Если вы не регистрировались, просто удалите это письмо.",
-        )
-    except MailError:
-        current_app.logger.exception("confirmation email failed")
-
-
-@bp.route("/register", methods=["GET", "POST"])
-@limiter.limit(_signup_limit, methods=["POST"])
-def register():
-    """Sign-up form; a valid submission leads to the SMS confirmation step."""
-    if current_user.is_authenticated:
-        return redirect(url_for("main.index"))
-    form = RegistrationForm()
-    if not form.validate_on_submit():
-        return htmx.form_page("auth/register.html", form=form)
-    db = get_db()
-    data = {
-        k: form[k].data
-        for k in ("surname", "name", "patronymic", "birth_date", "snils", "phone", "email")
-    }
-    existing = store.conflicts(
-        db, cipher(), snils=data["snils"], phone=data["phone"], email=data["email"]
-    )
-    window = current_app.config["PENDING_REGISTRATION_SECONDS"]
-    stale = [row for row in existing if store.is_stale_pending(row, window)]
-    existing = [row for row in existing if row not in stale]
-    if existing:
-        return _answer_duplicate(db, data, existing, stale)
-    try:
-        with db.atomic():
-            for row in stale:
-                store.delete_pending(db, row["id"])
-            user_id = store.create_user(
-                db,
-                cipher(),
-                **data,
-                password_hash=hash_password(current_app.config, form.password.data),
-            )
-            store.record_consent(
-                db, user_id, current_app.config["CONSENT_VERSION"], request.remote_addr
-            )
-            audit.record(
-                db,
-                "register",
-                actor_id=user_id,
-                subject_user_id=user_id,
-                object_type="user",
-                object_id=user_id,
-            )
-            refusal = send_code(db, purpose="register", phone=data["phone"], user_id=user_id)
-            if refusal:
-                raise _NothingSaved(refusal)
-    except _NothingSaved as undone:
-        audit.record(db, "register", result="refused", details={"reason": str(undone)})
-        form.phone.errors.append(str(undone))
-        return render_template("auth/register.html", form=form), 422
-    session["registration"] = {"phone": data["phone"], "user_id": user_id}
-    return htmx.redirect_to(url_for("auth.register_confirm"))
-
-
-def _answer_duplicate(db, data, existing, stale):
-    """Same answer as success; the owners hear about the attempt (no account enumeration)."""
-    for row in existing:
-        security_notice(
-            db,
-            row,
-            "Попытка регистрации с вашими данными",
-            "Кто-то пытался зарегистрироваться в Кабинете медработника с вашим СНИЛС, "
-            "телефоном или адресом почты. Если это были вы — просто войдите или "
-            "восстановите пароль.",
-            critical=row["phone"] == data["phone"],
-        )
-        audit.record(db, "register.duplicate", subject_user_id=row["id"], result="refused")
-    phone_taken = any(row["phone"] == data["phone"] for row in existing)
-    if not phone_taken:
-        for row in stale:
-            store.delete_pending(db, row["id"])
-        send_code(db, purpose="register", phone=data["phone"], user_id=None)
-    session["registration"] = {"phone": data["phone"], "user_id": None}
-    return htmx.redirect_to(url_for("auth.register_confirm"))
-
-
-@bp.route("/register/confirm", methods=["GET", "POST"])
-def register_confirm():
-    """Enter the SMS code that activates the new account."""
-    pending = session.get("registration")
-    if not pending:
-        return redirect(url_for("auth.register"))
-    form = CodeForm()
-    if not form.validate_on_submit():
-        return htmx.form_page("auth/register_confirm.html", form=form, phone=pending["phone"])
-    db = get_db()
-    verdict = check_code(
-        db,
-        purpose="register",
-        phone=pending["phone"],
-        code=form.code.data,
-        user_id=pending["user_id"],
-    )
-    if not verdict.ok:
-        form.code.errors.append(verdict.message)
-        return render_template("auth/register_confirm.html", form=form, phone=pending["phone"]), 422
-    session.pop("registration")
-    if pending["user_id"] is None:
-        return render_template("auth/register_duplicate.html")
-    user_id = pending["user_id"]
-    with db.atomic():
-        store.activate(db, user_id)
-        audit.record(db, "phone.confirm", actor_id=user_id, subject_user_id=user_id)
-    send_email_confirmation(store.get_row(db, user_id))
-    sign_in(db, user_id, factors=["password"])
-    flash(
-        "Телефон подтверждён. Добро пожаловать! Мы отправили письмо для подтверждения почты.",
-        "success",
-    )
-    return htmx.redirect_to(url_for("main.index"))
-
-
-@bp.post("/register/resend")
-@limiter.limit(_signup_limit)
-def register_resend():
-    """Send the registration code again (within the per-number limits)."""
-    pending = session.get("registration")
-    if not pending:
-        return redirect(url_for("auth.register"))
-    db = get_db()
-    user_id = pending["user_id"]
-    if user_id is None and store.find_by_login(
-        db, cipher(), pending["phone"], current_app.config["SMS_ALLOWED_REGIONS"]
-    ):
-        refusal = None  # the number belongs to an account: its owner was told, no code
-    else:
-        refusal = send_code(db, purpose="register", phone=pending["phone"], user_id=user_id)
-    flash(refusal or "Новый код отправлен.", "error" if refusal else "success")
-    return htmx.redirect_to(url_for("auth.register_confirm"))
 
 
 @bp.route("/login", methods=["GET", "POST"])

@@ -80,12 +80,12 @@ def passkey_add():
 @login_required
 def passkey_rename(passkey_id):
     """Give a passkey a recognisable name."""
+    db = get_db()
+    store.get_passkey_or_404(db, passkey_id, current_user)
     form = passkey_name_form(passkey_id)
     if not form.validate_on_submit():
         flash(" ".join(form.name.errors), "error")
     else:
-        db = get_db()
-        store.get_passkey_or_404(db, passkey_id, current_user)
         store.rename_passkey(db, current_user.id, passkey_id, form.name.data)
         audit.record(db, "passkey.rename", object_type="passkey", object_id=passkey_id)
         flash("Название сохранено.", "success")
