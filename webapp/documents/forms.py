@@ -1,7 +1,7 @@
 """The details of a document: type, its own title, the holder's name, dates, linked record."""
 
 from wtforms import SelectField, SelectMultipleField
-from wtforms.validators import DataRequired, Optional
+from wtforms.validators import Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from webapp.documents.types import TYPES
@@ -71,9 +71,13 @@ class ExportForm(Form):
         coerce=int,
         widget=ListWidget(prefix_label=False),
         option_widget=CheckboxInput(),
-        validators=[DataRequired("Отметьте документы для выгрузки.")],
     )
 
     def __init__(self, *args, documents=(), **kwargs):
         super().__init__(*args, **kwargs)
         self.document.choices = [(d["id"], d["label"]) for d in documents]
+
+    def validate_document(self, field):
+        """At least one (a `required` flag would make the browser demand every box)."""
+        if not field.data:
+            raise ValidationError("Отметьте документы для выгрузки.")
