@@ -164,3 +164,11 @@ def test_the_names_check_accepts_the_name_as_the_site_writes_it(app, client, wor
     assert "не совпадает с профилем" not in html
     db.execute("update documents set holder_name = 'Петрова М. П.'")
     assert "не совпадает с профилем" in client.get("/profile/check").get_data(as_text=True)
+
+
+def test_turning_off_a_factor_that_is_not_on_sends_no_notice(app, client, worker, db):
+    html = client.get("/security").get_data(as_text=True)
+    for path in ("/security/sms/delete", "/security/totp/delete"):
+        assert client.post(path, data={"csrf_token": csrf_from(html)}).status_code == 303
+    assert db.execute("select count(*) from notifications").fetchone()[0] == 0
+    assert not list(db.query("select * from audit_log where action like '%.delete'"))

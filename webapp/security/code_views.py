@@ -67,8 +67,12 @@ def totp_setup():
 @login_required
 @step_up_required
 def totp_delete():
-    """Disconnect the authenticator app."""
-    if would_leave_none("totp"):
+    """Disconnect the authenticator app (an unfinished setup is just dropped, without a notice)."""
+    enrolled = store.enrolled(get_db(), current_user.id)["totp"]
+    if not enrolled:
+        store.delete_totp(get_db(), current_user.id)
+        flash("Приложение не подключено.", "info")
+    elif would_leave_none("totp"):
         flash("Это ваш единственный способ подтверждения входа. Сначала добавьте другой.", "error")
     else:
         store.delete_totp(get_db(), current_user.id)
@@ -116,7 +120,9 @@ def sms_setup():
 @step_up_required
 def sms_delete():
     """Stop using SMS codes as a second factor."""
-    if would_leave_none("sms"):
+    if not store.enrolled(get_db(), current_user.id)["sms"]:
+        flash("Коды по SMS и так выключены.", "info")
+    elif would_leave_none("sms"):
         flash("Это ваш единственный способ подтверждения входа. Сначала добавьте другой.", "error")
     else:
         store.set_sms_factor(get_db(), current_user.id, False)
