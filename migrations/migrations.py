@@ -408,3 +408,57 @@ def create_documents(db):
             ) strict""",
         "create index uploads_created on uploads(created_at)",
     )
+
+
+@migrations()
+def add_user_time_zone(db):
+    """Times are shown, and «today» counted, in each person's time zone (DESIGN §5)."""
+    _run(db, "alter table users add column time_zone text not null default 'Europe/Moscow'")
+
+
+@migrations()
+def employer_identifiers_optional(db):
+    """A worker names the organisation; its ИНН and ОКТМО may come later, from the HR admin.
+
+    SQLite cannot drop NOT NULL in place: the table is rebuilt with the same columns and checks.
+    """
+    provenance = """source text not null default 'self'
+            check (source in ('self', 'employer', 'regulator', 'import')),
+            verification text not null default 'declared'
+            check (verification in ('declared', 'confirmed', 'rejected')),
+            rejection_reason text,
+            created_at text not null,
+            updated_at text not null"""
+    columns = (
+        "id, user_id, org_name, org_inn, org_ogrn, org_oktmo, org_address, department, position, "
+        "specialty, rate, kind, start_date, end_date, document_kind, document_number, "
+        "document_date, source, verification, rejection_reason, created_at, updated_at"
+    )
+    _run(
+        db,
+        f"""create table employments_new (
+            id integer primary key,
+            user_id integer not null references users(id) on delete cascade,
+            org_name text not null,
+            org_inn text,
+            org_ogrn text,
+            org_oktmo text,
+            org_address text,
+            department text,
+            position text not null,
+            specialty text,
+            rate real not null check (rate > 0 and rate <= 2),
+            kind text not null check (kind in ('main', 'external', 'internal')),
+            start_date text not null,
+            end_date text check (end_date is null or end_date >= start_date),
+            document_kind text check (document_kind in ('order', 'contract', 'std_r')),
+            document_number text,
+            document_date text,
+            {provenance}
+            ) strict""",
+        f"insert into employments_new ({columns}) select {columns} from employments",  # noqa: S608
+        "drop table employments",
+        "alter table employments_new rename to employments",
+        "create index employments_user on employments(user_id, start_date)",
+        "create index employments_org on employments(org_inn, verification)",
+    )
