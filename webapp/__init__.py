@@ -71,6 +71,10 @@ def create_app(test_config: dict | None = None) -> Flask:
     files = Path(app.config["FILES_PATH"] or instance_path / "files")
     app.extensions["storage"] = LocalEncryptedStorage(files, master)
     app.request_class = UploadAwareRequest
+    from webapp import hosts, ids
+
+    hosts.init_app(app)
+    ids.init_app(app)
     _bind_extensions(app)
     _register_blueprints(app)
 

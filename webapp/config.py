@@ -13,6 +13,9 @@ DEFAULTS = {
     "HTTPS": False,
     "PROXY_HOPS": 0,  # reverse proxies in front that set X-Forwarded-For/-Proto/-Host
     "SITE_DOMAIN": "localhost",
+    # Host names the site answers to besides SITE_DOMAIN, the WebAuthn origins and loopback
+    # (outside DEBUG any other Host header gets 400: see webapp/hosts.py).
+    "ALLOWED_HOSTS": [],
     "DATABASE": None,  # filled with instance/medkab.sqlite3 when unset
     "MAX_CONTENT_LENGTH": 1024 * 1024,
     "MAX_FORM_MEMORY_SIZE": 512 * 1024,

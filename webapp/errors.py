@@ -1,6 +1,7 @@
 """Error pages in the layout, in Russian."""
 
-from flask import render_template
+from flask import Response, has_request_context, render_template
+from flask.globals import request_ctx
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
@@ -19,6 +20,9 @@ MESSAGES = {
 def render_error(code: int, detail: str | None = None):
     """The error page for a status code."""
     title, text = MESSAGES.get(code, MESSAGES[500])
+    if has_request_context() and request_ctx.url_adapter is None:
+        # A Host the site does not answer to: no links can be built, so no layout either.
+        return Response(f"{title}. {detail or text}", code, mimetype="text/plain")
     return render_template("errors/error.html", code=code, title=title, text=detail or text), code
 
 

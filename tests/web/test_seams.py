@@ -4,9 +4,17 @@ the signed-out answer to htmx, moved addresses, the form macro, the record acces
 
 import pytest
 
-from tests.conftest import HTMX, AuthActions, create_active_user, csrf_from, post_form
+from tests.conftest import (
+    HTMX,
+    AuthActions,
+    create_active_user,
+    csrf_from,
+    post_form,
+    settings_for,
+)
 from tests.web.test_profile_record import JOB, add
-from webapp.db import connect
+from webapp import create_app
+from webapp.db import close_keeper, connect, migrate
 from webapp.notifications.deliver import Notice, deliver
 from webapp.redirects import MOVED
 
@@ -138,14 +146,20 @@ def test_deliver_puts_every_notice_in_the_inbox_and_picks_channels_by_topic(app,
     ]
 
 
-def test_links_in_mail_use_the_configured_address_not_the_request_host(app, client, outbox, db):
+def test_links_in_mail_use_the_configured_address_not_the_request_host(tmp_path):
+    app = create_app({**settings_for(tmp_path), "DEBUG": True})  # DEBUG answers any Host
+    db = connect(app.config["DATABASE"])
+    migrate(db)
     create_active_user(app)
+    client = app.test_client()
     evil = {"Host": "evil.example"}
     html = client.get("/reset", headers=evil).get_data(as_text=True)
     client.post(
         "/reset", data={"login": "user1@example.ru", "csrf_token": csrf_from(html)}, headers=evil
     )
-    (letter,) = outbox("user1@example.ru")
+    (letter,) = db.query("select body from dev_outbox where recipient = 'user1@example.ru'")
+    db.close()
+    close_keeper(app)
     assert "evil.example" not in letter["body"]
     assert "http://localhost/reset/link/" in letter["body"]
 

@@ -1,0 +1,71 @@
+"""Findings of the hands-on review (issue 10): each test failed on the main of that day."""
+
+import pytest
+
+from tests.conftest import create_active_user, csrf_from, settings_for
+from tests.web.test_documents import jpeg, upload
+from webapp import create_app
+from webapp.db import close_keeper, connect, migrate
+
+HUGE = "18446744073709551616"  # 2^64: past SQLite's integers
+
+
+@pytest.fixture
+def worker(app, auth):
+    create_active_user(app)
+    auth.login()
+    return 1
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        f"/documents/{HUGE}",
+        f"/documents/{HUGE}/file",
+        f"/documents/1/pages/{HUGE}",
+        f"/profile/employment/{HUGE}",
+        f"/notifications?before={HUGE}",
+        f"/profile/access-log?before={HUGE}",
+        f"/documents/1/file?version={HUGE}",
+        f"/documents/new?replace={HUGE}",
+        f"/staff?before={HUGE}",
+        f"/admin/audit?before={HUGE}",
+        "/documents/-1",
+        "/documents/1e3",
+    ],
+)
+def test_integers_past_sqlite_answer_404_or_a_page_never_500(client, worker, path):
+    assert upload(client, [("p.jpg", jpeg())]).status_code == 201
+    assert client.get(path).status_code in (200, 403, 404)
+
+
+def test_ids_past_sqlite_in_a_form_are_refused_without_a_crash(client, worker):
+    assert upload(client, [("p.jpg", jpeg())]).status_code == 201
+    for extra in ({"document_id": HUGE}, {"linked": f"education:{HUGE}"}):
+        response = upload(client, [("p.jpg", jpeg())], extra=extra)
+        assert response.status_code in (404, 422)
+    html = client.get("/documents/1").get_data(as_text=True)
+    changed = client.post(
+        "/documents/1",
+        data={"csrf_token": csrf_from(html), "doc_type": "diploma", "linked": f"education:{HUGE}"},
+    )
+    assert changed.status_code in (404, 422)
+
+
+@pytest.fixture
+def production_app(tmp_path):
+    """DEBUG off, as in production."""
+    app = create_app(settings_for(tmp_path))
+    db = connect(app.config["DATABASE"])
+    migrate(db)
+    db.close()
+    yield app
+    close_keeper(app)
+
+
+def test_a_foreign_host_is_refused_outside_debug(production_app):
+    client = production_app.test_client()
+    assert client.get("/login", headers={"Host": "evil.example"}).status_code == 400
+    assert client.post("/reset", headers={"Host": "evil.example"}).status_code == 400
+    for host in ("localhost", "127.0.0.1:8000", "medkab.test"):
+        assert client.get("/login", headers={"Host": host}).status_code == 200
