@@ -11,6 +11,7 @@
     pdfAlone: "PDF загружается отдельно, без фотографий.",
     onePdf: "Выберите один PDF-файл.",
     empty: "Сфотографируйте документ или выберите файл.",
+    noType: "Выберите тип документа: от него зависят имя файла для ФАЦ и проверки.",
     offline: "Нет связи. Проверьте интернет и нажмите «Сохранить» ещё раз.",
     signedOut: "Вы вышли из кабинета. Войдите в другой вкладке и нажмите «Сохранить» ещё раз.",
     400: "Страница устарела. Обновите её и добавьте страницы заново.",
@@ -234,6 +235,13 @@
       showError("");
       form.querySelectorAll("[aria-invalid=true]").forEach((field) => field.removeAttribute("aria-invalid"));
       if (!pages.length) { showError(TEXT.empty); return; }
+      const type = form.querySelector("[name=doc_type]");
+      if (type && !type.value) {
+        showError(TEXT.noType);
+        type.setAttribute("aria-invalid", "true");
+        type.focus();
+        return;
+      }
       setBusy(true);
       const body = new FormData(form);
       body.delete("pages"); // the picker's own files: the list below is what the user arranged

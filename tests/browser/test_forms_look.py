@@ -85,3 +85,26 @@ def test_moved_fields_render_through_the_macro(worker_with_things, new_context, 
     )
     assert overflow <= 0
     assert not seen.problems(allow=[r"status of 422"]), seen.problems()
+
+
+def test_saving_without_a_document_type_asks_for_it_and_keeps_the_photo(
+    worker_with_things, new_context, tmp_path
+):
+    base = worker_with_things.url
+    photo = tmp_path / "page.jpg"
+    photo.write_bytes(jpeg("white"))
+    page = new_context("phone").new_page()
+    set_passkeys(worker_with_things.app, [])
+    sign_in(page, base, "+79120000007")
+    page.goto(base + "/documents/new")
+    expect(page.get_by_label("Тип документа")).to_have_value("")
+    page.locator("#picker").set_input_files(str(photo))
+    expect(page.locator("#capture-pages li")).to_have_count(1)
+    page.get_by_role("button", name="Сохранить документ").click()
+    expect(page.locator("#capture-error")).to_contain_text("Выберите тип документа")
+    expect(page.get_by_label("Тип документа")).to_be_focused()
+    expect(page.locator("#capture-pages li")).to_have_count(1)  # the photo is still there
+    shot(page, "capture-no-type-360")
+    page.get_by_label("Тип документа").select_option("diploma")
+    page.get_by_role("button", name="Сохранить документ").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Диплом с приложением")

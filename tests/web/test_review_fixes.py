@@ -69,3 +69,22 @@ def test_a_foreign_host_is_refused_outside_debug(production_app):
     assert client.post("/reset", headers={"Host": "evil.example"}).status_code == 400
     for host in ("localhost", "127.0.0.1:8000", "medkab.test"):
         assert client.get("/login", headers={"Host": host}).status_code == 200
+
+
+def test_a_document_type_is_never_chosen_silently(client, worker):
+    def type_select(path):
+        html = client.get(path).get_data(as_text=True)
+        start = html.index('name="doc_type"')
+        return html[start : html.index("</select>", start)]
+
+    select = type_select("/documents/new")
+    assert '<option value="">Выберите тип документа</option>' in select
+    assert "selected" not in select
+    refused = upload(client, [("p.jpg", jpeg())], doc_type="")
+    assert refused.status_code == 422
+    assert "Выберите тип документа" in refused.get_json()["error"]
+    assert refused.get_json()["field"] == "doc_type"
+    db = connect(client.application.config["DATABASE"])
+    assert db.execute("select count(*) from documents").fetchone()[0] == 0
+    db.close()
+    assert 'selected value="diploma"' in type_select("/documents/new?doc_type=diploma")

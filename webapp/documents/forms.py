@@ -1,7 +1,7 @@
 """The details of a document: type, its own title, the holder's name, dates, linked record."""
 
 from wtforms import SelectField, SelectMultipleField
-from wtforms.validators import Optional, ValidationError
+from wtforms.validators import InputRequired, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from webapp.documents.types import TYPES
@@ -14,7 +14,14 @@ class DocumentForm(Form):
     """Everything but the pages."""
 
     doc_type = SelectField(
-        "Тип документа", choices=options((t.slug, t.title) for t in TYPES.values())
+        "Тип документа",
+        # No silent default: a diploma saved as «Паспорт» goes to ФАЦ as a passport.
+        choices=options(
+            [("", "Выберите тип документа"), *((t.slug, t.title) for t in TYPES.values())]
+        ),
+        validators=[
+            InputRequired("Выберите тип документа: от него зависят имя файла для ФАЦ и проверки.")
+        ],
     )
     title = text("Название", 200, required=False, description="Например: диплом специалиста")
     holder_name = text(
