@@ -7,6 +7,91 @@ from flask_login import current_user
 
 from webapp.clock import now_iso
 
+# What each recorded action is called in Russian (pages show the code only for unknown ones).
+# The `<factor>.success/.failure/.blocked` family is named by `title()` below.
+TITLES = {
+    "register": "Регистрация",
+    "register.duplicate": "Попытка регистрации с чужими данными",
+    "phone.confirm": "Телефон подтверждён",
+    "email.confirm": "Почта подтверждена",
+    "login.success": "Вход",
+    "login.failure": "Неудачная попытка входа",
+    "login.locked": "Попытка входа во время ограничения",
+    "login.lockout": "Вход приостановлен после ошибок",
+    "logout": "Выход",
+    "session.revoke": "Завершение сессии",
+    "password.change": "Пароль изменён",
+    "password.reset": "Пароль изменён через восстановление",
+    "password.reset_request": "Запрос на восстановление пароля",
+    "passkey.add": "Добавлен ключ доступа",
+    "passkey.register": "Ключ доступа не добавлен",
+    "passkey.rename": "Ключ доступа переименован",
+    "passkey.delete": "Удалён ключ доступа",
+    "totp.add": "Подключено приложение-аутентификатор",
+    "totp.delete": "Отключено приложение-аутентификатор",
+    "totp.replay": "Повторно введён код из приложения",
+    "sms.add": "Включены коды по SMS",
+    "sms.delete": "Выключены коды по SMS",
+    "sms.sent": "Отправлен код",
+    "sms.refused": "Код не отправлен (ограничение)",
+    "sms.check": "Проверка кода",
+    "recovery.generate": "Созданы коды восстановления",
+    "recovery.request": "Запрос на восстановление доступа",
+    "recovery.approve": "Восстановление одобрено",
+    "recovery.reject": "Восстановление отклонено",
+    "security.not_me": "«Это был не я»: сеансы завершены",
+    "account.delete": "Учётная запись удалена",
+    "account.time_zone": "Изменён часовой пояс",
+    "user.create": "Учётная запись создана",
+    "phone.change": "Изменён телефон",
+    "email.change": "Изменена почта",
+    "profile.view": "Просмотр профиля",
+    "profile.person.update": "Изменены личные данные",
+    "profile.name.change": "Изменено ФИО",
+    "profile.contacts.update": "Изменены контакты",
+    "profile.nmo.export": "Выгрузка НМО",
+    "profile.employment.confirm": "Место работы подтверждено",
+    "profile.employment.reject": "Место работы отклонено",
+    "documents.upload": "Загружен документ",
+    "documents.replace": "Загружена новая версия документа",
+    "documents.update": "Изменены сведения о документе",
+    "documents.uncrop": "Возвращены исходные снимки документа",
+    "documents.delete": "Удалён документ",
+    "documents.download": "Скачан документ",
+    "documents.export": "Документы выгружены для ФАЦ",
+}
+_RECORDS = {
+    "employment": "место работы",
+    "education": "образование",
+    "certificate": "сертификат или аккредитация",
+    "category": "категория",
+    "nmo": "элемент НМО",
+}
+_RECORD_VERBS = {"create": "Добавлено", "update": "Изменено", "delete": "Удалено"}
+_FACTORS = {
+    "password": "пароль",
+    "totp": "код из приложения",
+    "sms": "код из SMS",
+    "recovery": "код восстановления",
+    "passkey": "ключ доступа",
+}
+_FACTOR_RESULTS = {"success": "Принят", "failure": "Не принят", "blocked": "Заблокирован"}
+
+
+def title(action: str) -> str:
+    """The Russian name of an action, or the action code itself when it has none."""
+    if action in TITLES:
+        return TITLES[action]
+    parts = action.split(".")
+    if len(parts) == 3 and parts[0] == "profile" and parts[1] in _RECORDS:
+        verb = _RECORD_VERBS.get(parts[2])
+        if verb:
+            return f"{verb}: {_RECORDS[parts[1]]}"
+    if len(parts) == 2 and parts[0] in _FACTORS and parts[1] in _FACTOR_RESULTS:
+        return f"{_FACTOR_RESULTS[parts[1]]}: {_FACTORS[parts[0]]}"
+    return action
+
+
 LOGIN_ACTIONS = (
     "login.success",
     "login.failure",
@@ -86,7 +171,15 @@ def search(
     clause = ("where " + " and ".join(where)) if where else ""
     return list(
         db.query(
-            f"select * from audit_log {clause} order by id desc limit ?",  # noqa: S608
+            "select a.*, "  # noqa: S608
+            "actor.surname as actor_surname, actor.name as actor_name, "
+            "actor.patronymic as actor_patronymic, "
+            "subject.surname as subject_surname, subject.name as subject_name, "
+            "subject.patronymic as subject_patronymic "
+            "from (select * from audit_log "
+            f"{clause} order by id desc limit ?) a "
+            "left join users actor on actor.id = a.actor_id "
+            "left join users subject on subject.id = a.subject_user_id order by a.id desc",
             [*params, limit],
         )
     )

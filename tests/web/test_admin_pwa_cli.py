@@ -19,7 +19,7 @@ def test_audit_page_filters_and_pages_by_keyset(app, client, db):
     AuthActions(client).login(login="+79120000009")
     app.config["AUDIT_PAGE_SIZE"] = 25
     first = client.get("/admin/audit?action=login.failure").get_data(as_text=True)
-    assert first.count("<code>login.failure</code>") == 25
+    assert first.count('<code class="meta">login.failure</code>') == 25
     assert "Показать ещё" in first
     last_id = db.execute(
         "select id from audit_log where action = 'login.failure' order by id desc limit 1 offset 24"
@@ -29,7 +29,7 @@ def test_audit_page_filters_and_pages_by_keyset(app, client, db):
         f"/admin/audit?action=login.failure&before={last_id}", headers={"HX-Request": "true"}
     )
     body = partial.get_data(as_text=True)
-    assert "<html" not in body and body.count("<code>login.failure</code>") == 25
+    assert "<html" not in body and body.count('<code class="meta">login.failure</code>') == 25
     mine = client.get(f"/admin/audit?user={admin}").get_data(as_text=True)
     assert "login.success" in mine and "login.failure" not in mine
     assert worker
