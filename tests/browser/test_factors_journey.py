@@ -50,7 +50,7 @@ def password_sign_in(page, base, login="+79120000001"):
 
 def sign_out(page, base):
     page.locator("header").get_by_role("button", name="Выйти", exact=True).click()
-    expect(page).to_have_url(base + "/login")
+    expect(page).to_have_url(base + "/login?signed_out=1")
 
 
 def outbox_code(context, base, recipient="+79120000001"):
@@ -85,7 +85,7 @@ def test_passkey_register_autofill_button_rename_delete(site, new_context):
     requests = []
     page.on("request", lambda r: requests.append(r.url))
     page.locator("header").get_by_role("button", name="Выйти", exact=True).click()
-    page.wait_for_url(site + "/login")
+    page.wait_for_url(site + "/login?signed_out=1")
     started = time.monotonic()
     mark = len(requests)
     expect(page).to_have_url(site + "/")

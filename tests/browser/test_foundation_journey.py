@@ -85,7 +85,8 @@ def test_register_confirm_sign_in_and_revoke_another_device(live_server, new_con
 
     # 5. Sign out from the header
     sign_out(page)
-    expect(page).to_have_url(base + "/login")
+    expect(page).to_have_url(base + "/login?signed_out=1")
+    expect(page.get_by_role("status").filter(has_text="Вы вышли")).to_be_visible()
     expect(page.get_by_role("heading", level=1)).to_have_text("Вход")
     expect(page.locator("nav.tabs")).to_have_count(0)
     shot(page, "journey-05-signed-out")
@@ -147,7 +148,8 @@ def test_register_confirm_sign_in_and_revoke_another_device(live_server, new_con
 
     # 11. Sign out on the first device
     sign_out(page)
-    expect(page).to_have_url(base + "/login")
+    expect(page).to_have_url(base + "/login?signed_out=1")
+    expect(page.get_by_role("status").filter(has_text="Вы вышли")).to_be_visible()
     page.goto(base + "/account/sessions")
     expect(page).to_have_url(re.compile(re.escape(base) + r"/login\?next="))
     shot(page, "journey-11-signed-out-again")

@@ -142,7 +142,8 @@ def test_login_without_csrf_token_is_refused(client, user):
 def test_logout_ends_the_session_and_clears_caches(client, auth, user, db):
     auth.login()
     response = auth.logout()
-    assert response.headers["Location"] == "/login"
+    assert response.headers["Location"] == "/login?signed_out=1"
+    assert "Вы вышли из кабинета" in auth._client.get("/login?signed_out=1").get_data(as_text=True)
     assert response.headers["Clear-Site-Data"] == '"cache"'
     assert db.execute("select count(*) from sessions where user_id = ?", [user]).fetchone()[0] == 0
     assert client.get("/").status_code == 302

@@ -88,3 +88,16 @@ def test_a_document_type_is_never_chosen_silently(client, worker):
     assert db.execute("select count(*) from documents").fetchone()[0] == 0
     db.close()
     assert 'selected value="diploma"' in type_select("/documents/new?doc_type=diploma")
+
+
+def test_adding_a_passkey_says_so(app, client):
+    from tests.soft_authenticator import SoftAuthenticator
+    from tests.web.test_factors import add_passkey
+
+    create_active_user(app)
+    from tests.conftest import AuthActions
+
+    AuthActions(client).login()
+    response, _ = add_passkey(client, SoftAuthenticator())
+    target = response.get_json()["redirect"]
+    assert "Ключ доступа добавлен" in client.get(target).get_data(as_text=True)

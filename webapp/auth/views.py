@@ -139,7 +139,8 @@ def logout():
     audit.record(db, "logout", subject_user_id=current_user.id)
     logout_user()
     destroy_session()
-    response = htmx.redirect_to(url_for("auth.login"))
+    # The session (and with it any flash) is gone: the sign-in page says it from the address.
+    response = htmx.redirect_to(url_for("auth.login", signed_out=1))
     response.headers["Clear-Site-Data"] = '"cache"'
     return response
 

@@ -73,6 +73,7 @@ def passkey_add():
         "К вашей учётной записи добавлен новый ключ доступа.",
         "passkey.add",
     )
+    flash("Ключ доступа добавлен. Теперь можно входить по отпечатку или лицу.", "success")
     return jsonify(redirect=after_first_factor())
 
 

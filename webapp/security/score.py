@@ -13,7 +13,9 @@ class Protection:
 
 
 def protection(facts: dict) -> Protection:
-    """Score the account's sign-in methods; a passkey plus a backup is the best."""
+    """Score the account's sign-in methods. 100 needs a passkey, a second device factor (another
+    passkey or the app) and recovery codes: without codes, losing every device locks the person
+    out until an admin checks their identity."""
     score = 20  # a password
     if facts["sms"]:
         score = 40
@@ -21,17 +23,23 @@ def protection(facts: dict) -> Protection:
         score = 70
     if facts["passkey"]:
         score = 85
-    backups = (facts["passkey"] > 1) + bool(facts["totp"]) + bool(facts["recovery_left"])
-    if facts["passkey"] and backups:
-        score = 100
-    elif facts["totp"] and facts["recovery_left"]:
+    spare_device = facts["passkey"] > 1 or bool(facts["totp"])
+    codes = facts["recovery_left"] > 0
+    if facts["passkey"]:
+        score += 5 * spare_device + 10 * codes
+    elif facts["totp"] and codes:
         score = 80
     if not facts["passkey"]:
         step = "Добавьте ключ доступа: вход по отпечатку или лицу, его нельзя украсть фишингом."
-    elif not backups:
-        step = "Добавьте запасной способ: второй ключ доступа, приложение или коды восстановления."
-    elif facts["recovery_total"] and facts["recovery_left"] <= 2:
+    elif not codes:
+        step = (
+            "Создайте коды восстановления: они выручат, если потеряются все устройства. "
+            "Сохраните их там, где не потеряете."
+        )
+    elif facts["recovery_left"] <= 2:
         step = "Коды восстановления заканчиваются — создайте новые."
+    elif not spare_device:
+        step = "Добавьте запасной способ: второй ключ доступа или приложение-аутентификатор."
     else:
         step = None
     level = "высокая" if score >= 85 else "средняя" if score >= 60 else "низкая"
