@@ -1,9 +1,10 @@
 """Error pages in the layout, in Russian."""
 
-from flask import Response, has_request_context, render_template
+from flask import Response, current_app, has_request_context, redirect, render_template, request
 from flask.globals import request_ctx
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
+from werkzeug.routing import RequestRedirect
 
 MESSAGES = {
     400: ("Некорректный запрос", "Сервер не понял запрос. Вернитесь назад и попробуйте ещё раз."),
@@ -26,6 +27,23 @@ def render_error(code: int, detail: str | None = None):
     return render_template("errors/error.html", code=code, title=title, text=detail or text), code
 
 
+def nearest_page(path: str) -> str:
+    """The closest address above `path` that answers GET (at worst the home page)."""
+    adapter = current_app.create_url_adapter(request)
+    parts = path.rstrip("/").split("/")
+    while len(parts) > 1:
+        parts.pop()
+        candidate = "/".join(parts) or "/"
+        try:
+            adapter.match(candidate, method="GET")
+        except RequestRedirect as moved:
+            return moved.new_url
+        except HTTPException:
+            continue
+        return candidate
+    return "/"
+
+
 def init_app(app) -> None:
     """Register handlers for HTTP errors, CSRF failures and crashes."""
 
@@ -39,6 +57,10 @@ def init_app(app) -> None:
     def http_error(error):
         if error.code is None or error.code < 400:
             return error
+        if error.code == 405 and request.method in ("GET", "HEAD"):
+            # A reload or a restored tab of a page a form POST answered (say a refused code at
+            # /verify/totp): the step's own page, not a dead end.
+            return redirect(nearest_page(request.path), code=303)
         response = render_error(error.code if error.code in MESSAGES else 400)
         if error.code == 405:
             return response[0], 405, {"Allow": ", ".join(error.valid_methods or [])}

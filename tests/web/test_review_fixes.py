@@ -101,3 +101,32 @@ def test_adding_a_passkey_says_so(app, client):
     response, _ = add_passkey(client, SoftAuthenticator())
     target = response.get_json()["redirect"]
     assert "Ключ доступа добавлен" in client.get(target).get_data(as_text=True)
+
+
+@pytest.mark.parametrize(
+    ("path", "page"),
+    [
+        ("/verify/totp", "/verify"),
+        ("/verify/sms/send", "/verify"),
+        ("/verify/recovery", "/verify"),
+        ("/register/resend", "/register"),
+        ("/reset/code/resend", "/reset/code"),
+        ("/security/passkeys/5/delete", "/security"),
+        ("/account/sessions/5/revoke", "/account/sessions"),
+        ("/logout", "/"),
+    ],
+)
+def test_a_reload_of_a_form_answer_lands_on_the_steps_page(client, path, page):
+    response = client.get(path)
+    assert response.status_code == 303 and response.headers["Location"] == page
+
+
+def test_a_wrong_code_then_reload_shows_the_check_again(app, client):
+    from tests.conftest import PASSWORD, post_form
+
+    create_active_user(app, totp=True)
+    post_form(client, "/login", {"login": "+79120000001", "password": PASSWORD})
+    wrong = post_form(client, "/verify/totp", {"totp-code": "000000"}, page="/verify")
+    assert wrong.status_code == 422
+    reloaded = client.get("/verify/totp", follow_redirects=True)
+    assert reloaded.status_code == 200 and "Подтвердите вход" in reloaded.get_data(as_text=True)
