@@ -7,14 +7,18 @@ Every step starts again from the original file, so quality is lost once, not onc
 
 import io
 import re
+import time
 
 import pikepdf
+from PIL import Image
 
 from webapp.documents.pipeline import flattened, shrunk
-from webapp.documents.uploads import format_size
+from webapp.documents.uploads import DEFAULT_LIMITS, format_size
 from webapp.names import short_name
 
 BUDGET = 10 * 1024 * 1024
+MAX_PIXELS = DEFAULT_LIMITS.max_pixels  # pictures past the upload limit are never decoded
+SECONDS = 20  # an export that has not fitted by then is refused, not left to the worker timeout
 # Quality, then long side in pixels: each step trades a little more legibility for size.
 STEPS = ((75, 2048), (60, 1600), (45, 1240))
 _ILLEGAL = re.compile(r'[\\/:*?"<>|\x00-\x1f\x7f]')
@@ -62,8 +66,10 @@ def _recompress_image(image: pikepdf.Object, quality: int, long_side: int) -> No
         return
     if image.get("/BitsPerComponent") != 8 or _filters(image) not in _RECODABLE:
         return
+    if int(image.get("/Width", 0)) * int(image.get("/Height", 0)) > MAX_PIXELS:
+        return  # past the upload limit (an old file): never decoded, kept as it is
     try:
-        picture = pikepdf.PdfImage(image).as_pil_image()
+        picture = _decoded(image, long_side)
     except (pikepdf.PdfError, NotImplementedError, ValueError, OSError):
         return  # pikepdf cannot decode this encoding (it raises NotImplementedError): keep it
     picture = shrunk(flattened(picture), long_side)
@@ -81,6 +87,18 @@ def _recompress_image(image: pikepdf.Object, quality: int, long_side: int) -> No
             del image[key]
 
 
+def _decoded(image: pikepdf.Object, long_side: int):
+    """The picture's pixels. A plain RGB or grey JPEG is decoded at a reduced scale (JPEG can
+    skip detail while decoding: 1/2 … 1/8), so a large photo never costs its full pixels."""
+    plain = image.get("/ColorSpace") in ("/DeviceRGB", "/DeviceGray") and "/Decode" not in image
+    if _filters(image) == ["/DCTDecode"] and plain:
+        picture = Image.open(io.BytesIO(image.read_raw_bytes()))
+        picture.draft(picture.mode, (long_side, long_side))
+        picture.load()
+        return picture
+    return pikepdf.PdfImage(image).as_pil_image()
+
+
 def recompress_pdf(data: bytes, quality: int, long_side: int) -> bytes:
     """The PDF with its pictures re-encoded as JPEG at quality, no longer than long_side."""
     with pikepdf.open(io.BytesIO(data)) as pdf:
@@ -95,8 +113,12 @@ def recompress_pdf(data: bytes, quality: int, long_side: int) -> bytes:
     return out.getvalue()
 
 
-def fit_to_budget(items: list[tuple[str, bytes]], budget: int = BUDGET) -> list[tuple[str, bytes]]:
-    """The named PDFs, the largest recompressed step by step until all of them fit in budget."""
+def fit_to_budget(
+    items: list[tuple[str, bytes]], budget: int = BUDGET, seconds: float = SECONDS
+) -> list[tuple[str, bytes]]:
+    """The named PDFs, the largest recompressed step by step until all of them fit in budget,
+    within `seconds` (then the export is refused with an explanation)."""
+    deadline = time.monotonic() + seconds
     current = list(items)
     for quality, long_side in STEPS:
         if sum(len(data) for _, data in current) <= budget:
@@ -104,6 +126,12 @@ def fit_to_budget(items: list[tuple[str, bytes]], budget: int = BUDGET) -> list[
         for index in sorted(range(len(current)), key=lambda i: -len(current[i][1])):
             if sum(len(data) for _, data in current) <= budget:
                 return current
+            if time.monotonic() > deadline:
+                raise BudgetExceeded(
+                    "Сжать документы до 10 МБ не удалось за отведённое время: в них слишком "
+                    "много или слишком большие изображения. Выгрузите документы по частям или "
+                    "пересканируйте самые большие с меньшим разрешением."
+                )
             name, original = items[index]
             smaller = recompress_pdf(original, quality, long_side)
             if len(smaller) < len(current[index][1]):

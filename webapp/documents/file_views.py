@@ -19,7 +19,7 @@ from webapp.db import get_db
 from webapp.documents import export, store
 from webapp.documents.forms import ExportForm
 from webapp.documents.types import TYPES
-from webapp.documents.uploads import format_size
+from webapp.documents.uploads import DEFAULT_LIMITS, format_size
 from webapp.documents.views import bp, storage
 
 PREVIEW_WIDTH = 1000
@@ -75,12 +75,18 @@ def file(document_id):
 
 
 def _render(pdf: bytes, index: int, width: int) -> Image.Image:
+    """One page as pixels; a page drawing a picture past the pixel limit (an old upload) is
+    shown as a blank sheet rather than decoded."""
     document = pypdfium2.PdfDocument(pdf)
     try:
         if not 0 <= index < len(document):
             abort(404)
         page = document[index]
         scale = width / page.get_width()
+        pictures = page.get_objects(filter=(pypdfium2.raw.FPDF_PAGEOBJ_IMAGE,))
+        if any(w * h > DEFAULT_LIMITS.max_pixels for w, h in (p.get_px_size() for p in pictures)):
+            size = (width, max(1, round(page.get_height() * scale)))
+            return Image.new("RGB", size, (236, 239, 244))
         return page.render(scale=scale).to_pil().convert("RGB")
     finally:
         document.close()

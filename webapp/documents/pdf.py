@@ -100,6 +100,33 @@ def _defuse(pdf: pikepdf.Pdf) -> set[str]:
     return removed
 
 
+def image_sizes(pdf: pikepdf.Pdf):
+    """(width, height) of every picture the pages draw, forms and patterns included; read from
+    the dictionaries, nothing is decoded."""
+    seen: set[tuple[int, int]] = set()
+    stack = [page.obj.get("/Resources") for page in pdf.pages]
+    while stack:
+        resources = stack.pop()
+        if not isinstance(resources, pikepdf.Dictionary):
+            continue
+        for group in ("/XObject", "/Pattern"):
+            objects = resources.get(group)
+            if not isinstance(objects, pikepdf.Dictionary):
+                continue
+            for obj in objects.values():
+                if not isinstance(obj, pikepdf.Stream) or obj.objgen in seen:
+                    continue
+                seen.add(obj.objgen)
+                if obj.get("/Subtype") == "/Image":
+                    yield int(obj.get("/Width", 0)), int(obj.get("/Height", 0))
+                stack.append(obj.get("/Resources"))
+
+
+def too_large_picture(pdf: pikepdf.Pdf, limits: Limits) -> tuple[int, int] | None:
+    """The first picture past the pixel limit, or None."""
+    return next(((w, h) for w, h in image_sizes(pdf) if w * h > limits.max_pixels), None)
+
+
 def process_pdf(data: bytes, filename: str, limits: Limits = DEFAULT_LIMITS) -> PdfInfo:
     """A PDF upload checked, stripped of active content and re-written by qpdf."""
     kind = checked_kind(data, filename, limits)
@@ -121,6 +148,14 @@ def process_pdf(data: bytes, filename: str, limits: Limits = DEFAULT_LIMITS) -> 
                 raise UploadRefused(
                     f"В PDF {pages} стр., допустимо до {limits.max_pdf_pages}. "
                     "Разделите его на несколько документов."
+                )
+            huge = too_large_picture(pdf, limits)
+            if huge:
+                raise UploadRefused(
+                    f"В PDF есть изображение {huge[0]}×{huge[1]} точек — больше "
+                    f"{limits.max_pixels // 1_000_000} млн точек, чем мы обрабатываем. "
+                    "Сохраните PDF с меньшим разрешением (например, 300 точек на дюйм) "
+                    "и загрузите снова."
                 )
             removed = _defuse(pdf)
             out = io.BytesIO()
