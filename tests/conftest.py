@@ -7,10 +7,15 @@ from datetime import date
 
 import pytest
 from aiosmtpd.controller import Controller
+from hypothesis import settings as hypothesis_settings
 
 from webapp import create_app
 from webapp.db import close_keeper, connect, migrate
 from webapp.validators import normalize_snils, snils_checksum
+
+# Property tests check results, not speed: a wall-clock deadline only fails on a busy machine.
+hypothesis_settings.register_profile("medkab", deadline=None)
+hypothesis_settings.load_profile("medkab")
 
 HTMX = {"HX-Request": "true"}
 PASSWORD = "зелёный чай в семь утра"
