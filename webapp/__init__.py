@@ -140,6 +140,7 @@ def _register_blueprints(app: Flask) -> None:
     from webapp.profile import (  # noqa: F401  (routes on profile_bp)
         access_views,
         nmo_views,
+        org_views,
         person_views,
     )
     from webapp.profile import links as profile_links

@@ -125,6 +125,8 @@ EXPECTED: dict[str, dict[str, str]] = {
     "profile.new": SIGNED_IN,
     "profile.new:POST": row(default=INVALID),
     "profile.nmo": SIGNED_IN,
+    "profile.organisation": SIGNED_IN,  # a known organisation: the filled-in job form
+    "profile.organisations": SIGNED_IN,  # search among known organisations
     "profile.nmo_export": SIGNED_IN,
     "profile.person": SIGNED_IN,
     "profile.person:POST": row(default=REDIRECT),  # every field is optional: saved
@@ -433,6 +435,7 @@ def build_world(tmp_path) -> World:
             request_id=add_recovery_request(db, a),
             record_id=ids["employment"],
             employment_id=ids["employment"],
+            inn=ORG_INN,
             kind="employment",
             number=1,
             token="garbage.token-that.is-not-signed",

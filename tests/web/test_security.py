@@ -44,7 +44,7 @@ def test_csp_nonce_changes_per_response(client):
 
 @pytest.mark.parametrize("code", [404, 405])
 def test_error_pages_are_in_russian_in_the_layout(client, code):
-    response = client.get("/no-such-page") if code == 404 else client.get("/logout")
+    response = client.get("/no-such-page") if code == 404 else client.delete("/login")
     html = response.get_data(as_text=True)
     assert response.status_code == code
     assert 'lang="ru"' in html and "Кабинет медработника" in html

@@ -112,7 +112,8 @@ def _employment(s: Snapshot, today: date) -> list[Finding]:
         args = {"kind": "employment", "record_id": job["id"]}
         if job["verification"] == "rejected":
             found.append(_rejected(section, "employment", job, title))
-        elif not inn_is_valid(job["org_inn"]):
+        # No ИНН is no problem of the worker's: the HR admin completes it when confirming.
+        elif job.get("org_inn") and not inn_is_valid(job["org_inn"]):
             found.append(
                 Finding(
                     ERROR,

@@ -53,7 +53,8 @@ KINDS = {
             ),
             ("start_date", "end_date", "document_date"),
             "coalesce(end_date, '9999') desc, start_date desc, id desc",
-            ("org_inn", "position", "start_date"),
+            # The name, not the ИНН: a worker may not know the ИНН.
+            ("org_name", "position", "start_date"),
             "Это место работы с той же датой начала уже есть в профиле.",
         ),
         Kind(

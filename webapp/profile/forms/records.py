@@ -100,9 +100,17 @@ class EmploymentForm(Form):
     """Место работы."""
 
     org_name = text("Организация", 300)
-    org_inn = text("ИНН организации", 20, description="10 цифр")
+    org_inn = text(
+        "ИНН организации",
+        20,
+        required=False,
+        description="10 цифр. Не знаете — оставьте пустым: ИНН и ОКТМО заполнит отдел кадров "
+        "при подтверждении",
+    )
     org_ogrn = text("ОГРН", 20, required=False, description="13 цифр")
-    org_oktmo = text("ОКТМО", 20, description="8 или 11 цифр")
+    org_oktmo = text(
+        "ОКТМО", 20, required=False, description="8 или 11 цифр. Можно оставить пустым"
+    )
     org_address = text("Адрес организации", 500, required=False)
     department = text("Подразделение", 300, required=False)
     position = text("Должность", 200)
@@ -120,8 +128,9 @@ class EmploymentForm(Form):
     document_date = past_date("Дата документа", required=False)
 
     def validate_org_inn(self, field):
-        """An organisation's ИНН (10 digits, or 12 for an ИП) with a right control digit."""
-        if not inn_is_valid(field.data):
+        """When given: an organisation's ИНН (10 digits, or 12 for an ИП) with a right control
+        digit."""
+        if field.data and not inn_is_valid(field.data):
             raise ValidationError(
                 "ИНН организации — 10 цифр (12 для ИП), контрольная цифра не сходится. "
                 "Сверьте с приказом или трудовым договором."
@@ -133,8 +142,8 @@ class EmploymentForm(Form):
             raise ValidationError("ОГРН — 13 цифр (ОГРНИП — 15), контрольная цифра не сходится.")
 
     def validate_org_oktmo(self, field):
-        """ОКТМО is 8 or 11 digits."""
-        if not oktmo_is_valid(field.data):
+        """When given, ОКТМО is 8 or 11 digits."""
+        if field.data and not oktmo_is_valid(field.data):
             raise ValidationError("ОКТМО — 8 или 11 цифр.")
 
     def validate_rate(self, field):
@@ -156,6 +165,15 @@ class EmploymentForm(Form):
                     field.errors = [*field.errors, message]
                     valid = False
         return valid
+
+
+class OrganisationSearchForm(Form):
+    """The organisation search without JavaScript (a GET form: no CSRF token)."""
+
+    class Meta:
+        csrf = False
+
+    q = text("Название организации", 300, required=False, description="Хотя бы две буквы")
 
 
 class EducationForm(Form):

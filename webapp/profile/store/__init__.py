@@ -80,8 +80,10 @@ def get_record_or_404(db, kind: Kind, record_id: int, user, action: str = READ) 
     """A record of the profile as this user may use it: the one access rule for records.
 
     The worker reads and writes their own records. An HR admin reads and decides on (confirms
-    or rejects) employment at one of their organisations, but never their own job and never
-    edits a worker's record (403). For anybody else the record does not exist (404).
+    or rejects) employment at one of their organisations — a job with that organisation's ИНН,
+    or a job without an ИНН whose organisation name is the name of theirs (compared by
+    `employment.organisation_key`) — but never their own job and never edits a worker's record
+    (403). For anybody else the record does not exist (404).
     """
     row = next(
         db.query(f"select * from {kind.table} where id = ?", [record_id]),  # noqa: S608
@@ -90,11 +92,14 @@ def get_record_or_404(db, kind: Kind, record_id: int, user, action: str = READ) 
     if row is None:
         abort(404)
     owner = row["user_id"] == user.id
-    hr = (
-        kind.slug == "employment"
-        and user.has_role("orgadmin")
-        and row["org_inn"] in employment.organisations(db, user.id)
-    )
+    hr = False
+    if kind.slug == "employment" and user.has_role("orgadmin"):
+        orgs = employment.organisation_rows(db, user.id)
+        if row["org_inn"] is not None:
+            hr = row["org_inn"] in {o["org_inn"] for o in orgs}
+        else:
+            named = {employment.organisation_key(o["org_name"]) for o in orgs}
+            hr = employment.organisation_key(row["org_name"]) in named
     if not (owner or hr):
         abort(404)
     allowed = {READ: True, WRITE: owner, DECIDE: hr and not owner}

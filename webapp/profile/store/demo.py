@@ -42,10 +42,10 @@ def seed_record(db, worker_id: int, hr_id: int | None, today: date) -> None:
                     "document_date": shift_months(today, -80).isoformat(),
                 },
                 {
+                    # A past part-time job whose ИНН the worker does not know: its employer's
+                    # HR admin completes ИНН and ОКТМО when confirming.
                     **common,
                     "org_name": "ООО «Клиника Здоровье»",
-                    "org_inn": "7830002293",
-                    "org_oktmo": "40000000",
                     "position": "Врач-терапевт",
                     "specialty": "Терапия",
                     "rate": 0.25,
