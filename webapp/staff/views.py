@@ -20,6 +20,15 @@ STATUSES = {"declared": "Ждут проверки", "confirmed": "Подтве�
 PAGE = 30
 
 
+@bp.app_context_processor
+def _waiting():
+    """The «Сотрудники» tab shows how many jobs wait for this HR admin."""
+    if not (current_user.is_authenticated and current_user.has_role("orgadmin")):
+        return {}
+    db = get_db()
+    return {"staff_pending": store.waiting_count(db, store.organisation_rows(db, current_user.id))}
+
+
 @bp.get("")
 @role_required("orgadmin")
 def index():

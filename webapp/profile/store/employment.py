@@ -91,6 +91,20 @@ def organisation_rows(db, admin_id: int) -> list[dict]:
     )
 
 
+def _at_orgs(orgs: list[dict]) -> tuple[str, list]:
+    """The SQL condition for jobs at these organisations — by ИНН, or, when the worker gave
+    no ИНН, by the organisation's name (organisation_key) — and its parameters."""
+    inns = [o["org_inn"] for o in orgs]
+    keys = sorted({organisation_key(o["org_name"]) for o in orgs})
+    inn_marks = ",".join("?" for _ in inns)
+    key_marks = ",".join("?" for _ in keys)
+    return (
+        f"(e.org_inn in ({inn_marks}) or (e.org_inn is null "
+        f"and organisation_key(e.org_name) in ({key_marks})))",
+        [*inns, *keys],
+    )
+
+
 def queue(
     db,
     orgs: list[dict],
@@ -99,25 +113,36 @@ def queue(
     before_id: int | None = None,
     limit: int = 30,
 ):
-    """Jobs with this status at these organisations — by ИНН, or, when the worker gave no ИНН,
-    by the organisation's name (organisation_key) — newest first, with the worker's name
+    """Jobs with this status at these organisations, newest first, with the worker's name
     (one query, keyset by id)."""
     if not orgs:
         return []
-    inns = [o["org_inn"] for o in orgs]
-    keys = sorted({organisation_key(o["org_name"]) for o in orgs})
-    inn_marks = ",".join("?" for _ in inns)
-    key_marks = ",".join("?" for _ in keys)
+    where, params = _at_orgs(orgs)
     keyset = "and e.id < ?" if before_id else ""
     return list(
         _with_keys(db).query(
             "select e.*, u.surname, u.name, u.patronymic from employments e "  # noqa: S608
-            "join users u on u.id = e.user_id "
-            f"where (e.org_inn in ({inn_marks}) or (e.org_inn is null "
-            f"and organisation_key(e.org_name) in ({key_marks}))) "
+            f"join users u on u.id = e.user_id where {where} "
             f"and e.verification = ? {keyset} order by e.id desc limit ?",
-            [*inns, *keys, status, *([before_id] if before_id else []), limit],
+            [*params, status, *([before_id] if before_id else []), limit],
         )
+    )
+
+
+def waiting_count(db, orgs: list[dict], cap: int = 100) -> int:
+    """How many declared jobs at these organisations wait for the HR admin (counted up to
+    `cap`: the tab shows «99+» beyond)."""
+    if not orgs:
+        return 0
+    where, params = _at_orgs(orgs)
+    return (
+        _with_keys(db)
+        .execute(
+            "select count(*) from (select 1 from employments e "  # noqa: S608
+            f"where {where} and e.verification = 'declared' limit ?)",
+            [*params, cap],
+        )
+        .fetchone()[0]
     )
 
 
