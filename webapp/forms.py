@@ -5,12 +5,13 @@ import unicodedata
 from datetime import date
 
 from flask import current_app
+from flask_login import current_user
 from flask_wtf import FlaskForm
 from wtforms import DateField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 
-from webapp.clock import now
+from webapp.clock import today
 from webapp.validators import normalize_phone
 
 
@@ -43,6 +44,11 @@ def email_problem(value: str) -> str | None:
     if not _EMAIL.fullmatch(value):
         return "Введите адрес почты в виде name@example.ru."
     return None
+
+
+def viewer_today():
+    """Today in the signed-in person's time zone (Moscow for visitors)."""
+    return today(getattr(current_user, "time_zone", None))
 
 
 def mobile_phone(form, field):
@@ -112,7 +118,7 @@ def past_date(label, required=True, description=None):
     def check(form, field):
         if field.data and field.data < EARLIEST:
             raise ValidationError("Дата не может быть раньше 1940 года.")
-        if field.data and field.data > now().date():
+        if field.data and field.data > viewer_today():
             raise ValidationError("Дата не может быть в будущем.")
 
     checks = [InputRequired(REQUIRED)] if required else [Optional()]

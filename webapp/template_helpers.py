@@ -1,8 +1,11 @@
-"""Jinja filters and globals: dates, phones, device names, navigation."""
+"""Jinja filters and globals: dates and times in the viewer's zone, phones, device names."""
 
 from datetime import date, datetime
 
-from webapp.clock import now
+from flask import has_request_context
+from flask_login import current_user
+
+from webapp import clock
 from webapp.icons import icon
 from webapp.validators import format_phone, mask_phone
 
@@ -20,22 +23,96 @@ MONTHS = (
     "ноября",
     "декабря",
 )
+# The zones of Russia, west to east, with the city a person recognises their zone by.
+RUSSIAN_ZONES = (
+    ("Europe/Kaliningrad", "Калининград"),
+    ("Europe/Moscow", "Москва"),
+    ("Europe/Samara", "Самара"),
+    ("Asia/Yekaterinburg", "Екатеринбург"),
+    ("Asia/Omsk", "Омск"),
+    ("Asia/Krasnoyarsk", "Красноярск"),
+    ("Asia/Irkutsk", "Иркутск"),
+    ("Asia/Yakutsk", "Якутск"),
+    ("Asia/Vladivostok", "Владивосток"),
+    ("Asia/Magadan", "Магадан"),
+    ("Asia/Kamchatka", "Камчатка"),
+)
+CITIES = dict(RUSSIAN_ZONES)
+NBSP = "\u00a0"  # keeps «08:15 МСК» on one line
 
 
-def human_datetime(stamp: str | None) -> str:
-    """'23 ноября 2026, 15:04' (UTC) from an ISO string."""
+def viewer_zone() -> str:
+    """The signed-in person's time zone; Moscow for visitors and outside a request."""
+    if has_request_context():
+        return getattr(current_user, "time_zone", None) or clock.DEFAULT_ZONE
+    return clock.DEFAULT_ZONE
+
+
+def utc_offset(moment: datetime) -> str:
+    """«UTC+5», «UTC−3:30», «UTC» for a zone-aware moment."""
+    minutes = int(moment.utcoffset().total_seconds() // 60)
+    if not minutes:
+        return "UTC"
+    hours, rest = divmod(abs(minutes), 60)
+    return f"UTC{'+' if minutes > 0 else '−'}{hours}" + (f":{rest:02d}" if rest else "")
+
+
+def zone_label(moment: datetime) -> str:
+    """The short label after a time: «МСК» in Moscow, else the offset («UTC+5»)."""
+    if getattr(moment.tzinfo, "key", None) == clock.DEFAULT_ZONE:
+        return "МСК"
+    return utc_offset(moment)
+
+
+def zone_title(name: str | None, at: datetime | None = None) -> str:
+    """«Москва (UTC+3)», or «America/New York (UTC−5)» for a zone outside Russia."""
+    moment = clock.local(at or clock.now(), name)
+    key = moment.tzinfo.key
+    return f"{CITIES.get(key, key.replace('_', ' '))} ({utc_offset(moment)})"
+
+
+def _moment(stamp: "str | date | datetime", tz: str | None) -> "date | datetime":
+    """A stored UTC stamp as wall-clock time in the zone; a plain date stays as it is (it has
+    no time to move)."""
+    if isinstance(stamp, str):
+        stamp = date.fromisoformat(stamp) if len(stamp) == 10 else datetime.fromisoformat(stamp)
+    if isinstance(stamp, datetime):
+        return clock.local(stamp, tz or viewer_zone())
+    return stamp
+
+
+def human_datetime(stamp: "str | datetime | None", tz: str | None = None) -> str:
+    """«23 ноября 2026, 15:04 МСК» from a stored UTC stamp, in the viewer's zone."""
     if not stamp:
         return "—"
-    moment = datetime.fromisoformat(stamp)
-    return f"{moment.day} {MONTHS[moment.month - 1]} {moment.year}, {moment:%H:%M}"
+    moment = _moment(stamp, tz)
+    if not isinstance(moment, datetime):
+        return human_date(moment)
+    return (
+        f"{moment.day} {MONTHS[moment.month - 1]} {moment.year}, "
+        f"{moment:%H:%M}{NBSP}{zone_label(moment)}"
+    )
 
 
-def human_date(stamp: "str | date | None") -> str:
-    """'23 ноября 2026' from a date or an ISO date/datetime string."""
+def human_date(stamp: "str | date | None", tz: str | None = None) -> str:
+    """«23 ноября 2026» from a date, or from a UTC stamp taken in the viewer's zone."""
     if not stamp:
         return "—"
-    moment = stamp if isinstance(stamp, date) else datetime.fromisoformat(stamp)
+    moment = _moment(stamp, tz)
     return f"{moment.day} {MONTHS[moment.month - 1]} {moment.year}"
+
+
+def numeric_date(stamp: "str | date | None", tz: str | None = None) -> str:
+    """«23.11.2026» (ДД.ММ.ГГГГ) from a date, or from a UTC stamp in the viewer's zone."""
+    if not stamp:
+        return "—"
+    return f"{_moment(stamp, tz):%d.%m.%Y}"
+
+
+def numeric_datetime(stamp: "str | datetime", tz: str | None = None) -> str:
+    """«23.11.2026 15:04 МСК» for plain text (mail, SMS), in the given or the viewer's zone."""
+    moment = _moment(stamp, tz)
+    return f"{moment:%d.%m.%Y %H:%M} {zone_label(moment)}"
 
 
 def device_name(user_agent: str | None) -> str:
@@ -77,16 +154,18 @@ def device_name(user_agent: str | None) -> str:
 
 
 def init_app(app) -> None:
-    """Register filters and the `today` variable."""
+    """Register filters and the `today` variable (the viewer's today, ГГГГ-ММ-ДД)."""
 
     @app.context_processor
     def today():
-        return {"today": now().date().isoformat()}
+        return {"today": clock.today(viewer_zone()).isoformat()}
 
     app.jinja_env.globals["icon"] = icon
     app.jinja_env.filters.update(
         datetime=human_datetime,
         date=human_date,
+        numeric_date=numeric_date,
+        zone=zone_title,
         device=device_name,
         phone=format_phone,
         mask_phone=mask_phone,

@@ -49,6 +49,7 @@ PAGES = [
     Page("profile", "/profile", "Профиль", "worker"),
     Page("sessions", "/account/sessions", "Мои сессии", "worker"),
     Page("history", "/account/history", "История входов", "worker"),
+    Page("time-zone", "/account/time-zone", "Часовой пояс", "worker"),
     Page("admin-audit", "/admin/audit", "Журнал аудита", "admin"),
     Page("not-found", "/no-such-page", "Страница не найдена", "worker", status=404),
     Page("offline", "/offline", "Нет соединения с интернетом"),

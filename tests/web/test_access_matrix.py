@@ -68,6 +68,8 @@ EXPECTED: dict[str, dict[str, str]] = {
     "account.delete:POST": STEP_UP_FORM_POST,
     "account.history": SIGNED_IN,
     "account.sessions_index": SIGNED_IN,
+    "account.time_zone": SIGNED_IN,
+    "account.time_zone:POST": row(default=INVALID),
     "account.sessions_revoke": row(default=NOT_FOUND, worker_a=REDIRECT),
     "account.sessions_revoke_others": row(default=REDIRECT),
     # Administration

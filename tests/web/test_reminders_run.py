@@ -7,6 +7,7 @@ import threading
 import time
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -23,6 +24,12 @@ STAMP = "2026-01-01T00:00:00+00:00"
 # 03.07.2026. June, so no НМО reminder is due alongside.
 TODAY = datetime(2026, 6, 10, 9, 0, tzinfo=UTC)
 UNTIL = date(2026, 7, 10)
+
+
+def moscow(*wall_clock) -> datetime:
+    """A Moscow wall-clock time as the UTC moment the clock is frozen at (workers' days are
+    counted in their zone, Moscow by default)."""
+    return datetime(*wall_clock, tzinfo=ZoneInfo("Europe/Moscow")).astimezone(UTC)
 
 
 @pytest.fixture
@@ -151,11 +158,11 @@ def test_a_second_run_sends_nothing_and_t_minus_7_sends_the_next(app, db, frozen
     run(app)
 
     assert run(app) == RunResult(sent=0, skipped=1, failed=0)
-    frozen(datetime(2026, 7, 2, 23, 59, tzinfo=UTC))
+    frozen(moscow(2026, 7, 2, 23, 59))
     assert run(app) == RunResult(sent=0, skipped=1, failed=0)  # still the T−30 reminder
     assert len(reminder_notices(db)) == 1 and len(emails(db)) == 1
 
-    frozen(datetime(2026, 7, 3, 0, 1, tzinfo=UTC))
+    frozen(moscow(2026, 7, 3, 0, 1))
     assert run(app) == RunResult(sent=1, skipped=0, failed=0)
     notices = reminder_notices(db, user_id)
     assert [n["title"] for n in notices][-1].endswith("истекает через 7 дней")
@@ -237,7 +244,7 @@ def test_nmo_shortfall_from_the_first_of_november(app, db, frozen):
     add_nmo(db, user_id, date(2026, 6, 1), 30, verification="rejected")
     add_nmo(db, user_id, date(2026, 4, 1), 40, specialty="Хирургия")
 
-    frozen(datetime(2026, 10, 31, 23, 0, tzinfo=UTC))
+    frozen(moscow(2026, 10, 31, 23, 0))
     assert run(app) == RunResult()
     frozen(datetime(2026, 11, 1, 6, 0, tzinfo=UTC))
     assert run(app) == RunResult(sent=1, skipped=0, failed=0)

@@ -1,4 +1,5 @@
-"""Account settings: «Мои сессии», «История входов», a new phone or e-mail, deleting the account."""
+"""Account settings: «Мои сессии», «История входов», a new phone or e-mail, the time zone,
+deleting the account."""
 
 import sqlite3
 
@@ -6,15 +7,17 @@ from flask import Blueprint, current_app, flash, render_template, session, url_f
 from flask_login import current_user, login_required, logout_user
 
 from webapp import audit, htmx
-from webapp.account.forms import DeleteAccountForm, EmailChangeForm, PhoneChangeForm
+from webapp.account.forms import DeleteAccountForm, EmailChangeForm, PhoneChangeForm, TimeZoneForm
 from webapp.adapters.mail import MailError, send_mail
 from webapp.auth.flows import check_code, send_code
 from webapp.auth.forms import CodeForm
 from webapp.auth.sessions import current_session_id, destroy_session
 from webapp.auth.stepup import step_up_required
 from webapp.auth.store import sessions, users
+from webapp.clock import known_zones, now_iso
 from webapp.db import get_db
 from webapp.notifications.deliver import security_notice
+from webapp.template_helpers import zone_title
 
 bp = Blueprint("account", __name__, url_prefix="/account")
 
@@ -82,6 +85,32 @@ def history():
     """«История входов»: the last 50 sign-in events."""
     events = audit.login_history(get_db(), current_user.id)
     return render_template("account/history.html", events=events, event_titles=EVENT_TITLES)
+
+
+@bp.route("/time-zone", methods=["GET", "POST"])
+@login_required
+def time_zone():
+    """«Часовой пояс»: the zone times are shown and days counted in; the device's is offered."""
+    saved = current_user.time_zone
+    form = TimeZoneForm(saved=saved)
+    if form.validate_on_submit():
+        chosen = form.time_zone.data
+        if chosen != saved:
+            db = get_db()
+            with db.atomic():
+                users.change_time_zone(db, current_user.id, chosen)
+                audit.record(
+                    db,
+                    "account.time_zone",
+                    object_type="user",
+                    object_id=current_user.id,
+                    details={"from": saved, "to": chosen},
+                )
+        flash(f"Часовой пояс сохранён: {zone_title(chosen)}.", "success")
+        return htmx.redirect_to(url_for("profile.index"))
+    if form.time_zone.data not in known_zones():  # first visit, or something that is no zone
+        form.time_zone.data = saved
+    return htmx.form_page("account/time_zone.html", form=form, now=now_iso())
 
 
 # One flow for both contacts: what differs between them is data.

@@ -7,7 +7,6 @@ from wtforms import BooleanField, EmailField, PasswordField, StringField, TelFie
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 
 from webapp.auth.passwords import password_problem, personal_words
-from webapp.clock import now
 from webapp.forms import (
     REQUIRED,
     DateInput,
@@ -16,6 +15,7 @@ from webapp.forms import (
     mobile_phone,
     no_control_chars,
     strip,
+    viewer_today,
 )
 from webapp.validators import (
     birth_date_problem,
@@ -98,7 +98,7 @@ class RegistrationForm(Form):
 
     def validate_birth_date(self, field):
         if field.data:
-            problem = birth_date_problem(field.data, now().date())
+            problem = birth_date_problem(field.data, viewer_today())
             if problem:
                 raise ValidationError(problem)
 

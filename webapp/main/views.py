@@ -6,7 +6,7 @@ from flask_login import current_user, login_required
 from webapp.adapters import outbox
 from webapp.auth.flows import cipher
 from webapp.auth.store.users import get_row
-from webapp.clock import now
+from webapp.clock import today
 from webapp.db import get_db
 from webapp.profile.summary import build
 
@@ -20,7 +20,7 @@ def index():
     summary = None
     if current_user.has_role("worker"):
         db = get_db()
-        summary = build(db, get_row(db, current_user.id), cipher(), now().date())
+        summary = build(db, get_row(db, current_user.id), cipher(), today(current_user.time_zone))
     return render_template("main/index.html", account=current_user, summary=summary)
 
 

@@ -13,10 +13,10 @@ from flask import has_request_context, request
 
 from webapp.adapters.mail import MailError, send_mail
 from webapp.adapters.sms import SmsError, send_sms
-from webapp.clock import now
+from webapp.clock import DEFAULT_ZONE, now
 from webapp.links import external_url, signer
 from webapp.notifications import store
-from webapp.template_helpers import device_name
+from webapp.template_helpers import device_name, numeric_datetime
 
 log = logging.getLogger("medkab.notifications")
 
@@ -53,14 +53,15 @@ def not_me_link(user_id: int) -> str:
     return external_url("security.not_me", token=token)
 
 
-def _where() -> tuple[str, str | None, str | None]:
-    """Time, address and device of the request that caused a security notice."""
+def _where(user: dict) -> tuple[str, str | None, str | None]:
+    """Time (in the person's zone, Moscow when the dict has none), address and device of the
+    request that caused a security notice."""
     if not has_request_context():
         return "", None, None
     device = (request.user_agent.string or "неизвестное устройство")[:300]
+    moment = numeric_datetime(now(), user.get("time_zone") or DEFAULT_ZONE)
     text = (
-        f"\n\nВремя: {now():%d.%m.%Y %H:%M} UTC\nIP-адрес: {request.remote_addr}"
-        f"\nУстройство: {device_name(device)}"
+        f"\n\nВремя: {moment}\nIP-адрес: {request.remote_addr}\nУстройство: {device_name(device)}"
     )
     return text, request.remote_addr, device
 
@@ -110,7 +111,7 @@ def channels_for(db, user_id: int, notice: Notice) -> list[str]:
 def deliver(db, user: dict, notice: Notice) -> Delivery:
     """Put the notice in the inbox, then send it by every channel it goes by; never raises for
     a failed channel (the failure is logged and returned)."""
-    where, ip, device = _where() if notice.topic == SECURITY else ("", None, None)
+    where, ip, device = _where(user) if notice.topic == SECURITY else ("", None, None)
     inbox_id = store.add(
         db,
         user["id"],

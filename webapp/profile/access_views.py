@@ -18,6 +18,7 @@ ACTION_TITLES = {
     "profile.nmo.export": "Выгрузка НМО",
     "phone.change": "Изменён телефон",
     "email.change": "Изменена почта",
+    "account.time_zone": "Изменён часовой пояс",
     "profile.employment.create": "Добавлено место работы",
     "profile.employment.update": "Изменено место работы",
     "profile.employment.delete": "Удалено место работы",

@@ -10,13 +10,14 @@ from openpyxl import Workbook
 from openpyxl.styles import Font
 
 from webapp import audit, htmx
-from webapp.clock import now
+from webapp.clock import today as today_in
 from webapp.db import get_db
 from webapp.paging import keyset
 from webapp.profile import store
 from webapp.profile.forms.records import NMO_ELEMENTS, NmoPeriodForm
 from webapp.profile.summary import specialty_statuses
 from webapp.profile.views import bp
+from webapp.template_helpers import numeric_date
 
 PAGE = 20
 ELEMENT_TITLES = dict(NMO_ELEMENTS)
@@ -43,7 +44,7 @@ def nmo():
     page = keyset(rows, PAGE, key=lambda row: f"{row['day'].isoformat()}:{row['id']}")
     if htmx.wants_partial():
         return render_template("profile/_nmo_rows.html", page=page, titles=ELEMENT_TITLES)
-    today = now().date()
+    today = today_in(current_user.time_zone)
     records = store.records(db, current_user.id)
     statuses = specialty_statuses(records, store.nmo_entries(db, current_user.id), today, False)
     period = NmoPeriodForm(data={"since": date(today.year, 1, 1), "until": today})
@@ -55,7 +56,7 @@ def nmo():
 def _lines(entries):
     for e in entries:
         yield (
-            e["day"].strftime("%d.%m.%Y"),
+            numeric_date(e["day"]),
             e["specialty"],
             ELEMENT_TITLES[e["element"]],
             e["title"],
@@ -78,7 +79,7 @@ def nmo_export(fmt):
     """The period's entries as CSV (Excel-friendly: UTF-8 BOM, semicolons) or XLSX."""
     if fmt not in ("csv", "xlsx"):
         return Response("Формат выгрузки — csv или xlsx.", 404)
-    since, until = NmoPeriodForm(request.args).period(now().date())
+    since, until = NmoPeriodForm(request.args).period(today_in(current_user.time_zone))
     db = get_db()
     entries = store.nmo_entries(db, current_user.id, since=since, until=until)
     lines = [tuple(_safe_cell(v) for v in line) for line in _lines(entries)]

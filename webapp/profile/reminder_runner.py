@@ -48,11 +48,13 @@ class RunResult:
 
 @dataclass(frozen=True)
 class Worker:
-    """An active worker and their records."""
+    """An active worker, their records and their today (in their own time zone)."""
 
     id: int
     email: str
     phone: str
+    time_zone: str
+    today: date
     records: Records
 
 
@@ -61,12 +63,22 @@ def _day(text: str) -> date:
     return date.fromisoformat(text)
 
 
-def load_workers(db, today: date) -> list[Worker]:
-    """Every active worker's records, in one query per table (no per-user queries)."""
-    workers = {row["id"]: (row["email"], row["phone"]) for row in rows.active_workers(db)}
+def load_workers(db, today: date | None = None) -> list[Worker]:
+    """Every active worker's records, in one query per table (no per-user queries).
+
+    Each worker's today is the date in their time zone (a run at 22:30 UTC is already tomorrow
+    in Vladivostok), or `today` for everyone when given.
+    """
+    workers = {
+        row["id"]: (row["email"], row["phone"], row["time_zone"]) for row in rows.active_workers(db)
+    }
+    days = {user_id: today or clock.today(zone) for user_id, (_, _, zone) in workers.items()}
+    if not days:
+        return []
+    earliest, latest = min(days.values()), max(days.values())
     # Anything that ended more than QUIET_AFTER_EXPIRY_DAYS ago can neither be due nor be the
     # current document of a specialty that has something due.
-    since = today - timedelta(days=QUIET_AFTER_EXPIRY_DAYS)
+    since = earliest - timedelta(days=QUIET_AFTER_EXPIRY_DAYS)
     certificates = defaultdict(list)
     for row in rows.live_certificates(db, since):
         certificates[row["user_id"]].append(
@@ -85,21 +97,20 @@ def load_workers(db, today: date) -> list[Worker]:
             Category(row["id"], row["specialty"], row["category"], _day(row["valid_until"]))
         )
     entries = defaultdict(list)
-    if (today.month, today.day) >= NMO_FROM:  # the only time НМО reminders can be due
-        for row in rows.nmo_between(db, date(today.year, 1, 1), today):
-            entries[row["user_id"], row["specialty"].casefold()].append(
-                Entry(_day(row["day"]), row["zet"])
-            )
+    if any((day.month, day.day) >= NMO_FROM for day in days.values()):  # else none can be due
+        for row in rows.nmo_between(db, date(earliest.year, 1, 1), latest):
+            day, until = _day(row["day"]), days.get(row["user_id"])
+            if until and date(until.year, 1, 1) <= day <= until:  # this year so far, theirs
+                entries[row["user_id"], row["specialty"].casefold()].append(Entry(day, row["zet"]))
     result = []
-    for user_id, (email, phone) in workers.items():
+    for user_id, (email, phone, zone) in workers.items():
         current = current_certificates(certificates[user_id])
         nmo = [
             NmoRecord(cert.specialty, cert.issued_on, entries.get((user_id, key), []))
             for key, cert in current.items()
         ]
-        result.append(
-            Worker(user_id, email, phone, Records(certificates[user_id], categories[user_id], nmo))
-        )
+        records = Records(certificates[user_id], categories[user_id], nmo)
+        result.append(Worker(user_id, email, phone, zone, days[user_id], records))
     return result
 
 
@@ -109,14 +120,14 @@ def link(app, reminder: Reminder) -> str:
 
 
 def run_once(db, today: date | None = None, runner_id: str | None = None) -> RunResult:
-    """Claim and deliver every reminder due today; safe to run in parallel with itself."""
+    """Claim and deliver every reminder due today, each worker's today in their time zone (or
+    `today` for everyone); safe to run in parallel with itself."""
     app = current_app._get_current_object()
-    today = today or clock.now().date()
     runner_id = runner_id or f"{socket.gethostname()}:{os.getpid()}:{threading.get_ident()}"
     pending = [
         (worker, reminder)
         for worker in load_workers(db, today)
-        for reminder in due(worker.records, today)
+        for reminder in due(worker.records, worker.today)
     ]
     if not pending:
         return RunResult()
@@ -130,7 +141,12 @@ def run_once(db, today: date | None = None, runner_id: str | None = None) -> Run
         if row_id is None:
             skipped += 1
             continue
-        user = {"id": worker.id, "email": worker.email, "phone": worker.phone}
+        user = {
+            "id": worker.id,
+            "email": worker.email,
+            "phone": worker.phone,
+            "time_zone": worker.time_zone,
+        }
         notice = Notice(reminder.topic, reminder.title, reminder.body, link=link(app, reminder))
         errors = deliver(db, user, notice).errors
         error = errors.get("sms") or errors.get("email")

@@ -10,7 +10,7 @@ from flask_login import current_user, login_required
 from webapp import audit, htmx
 from webapp.auth.flows import cipher
 from webapp.auth.store.users import ROLE_TITLES, get_row
-from webapp.clock import now
+from webapp.clock import today
 from webapp.db import get_db
 from webapp.profile import store
 from webapp.profile.forms import records as record_forms
@@ -33,11 +33,13 @@ TITLES = {
 
 @bp.context_processor
 def _words():
-    return {"titles": TITLES, "on_date": now().date()}
+    zone = getattr(current_user, "time_zone", None)  # also renders error pages for visitors
+    return {"titles": TITLES, "on_date": today(zone)}
 
 
 def _summary():
-    return build(get_db(), get_row(get_db(), current_user.id), cipher(), now().date())
+    db = get_db()
+    return build(db, get_row(db, current_user.id), cipher(), today(current_user.time_zone))
 
 
 def _kind_or_404(slug: str):

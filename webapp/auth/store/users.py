@@ -1,10 +1,10 @@
-"""Account rows: create, find by any login, confirm, change password, roles."""
+"""Account rows: create, find by any login, confirm, change password, time zone, roles."""
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from webapp.auth.passwords import personal_words as password_words
-from webapp.clock import now, now_iso
+from webapp.clock import DEFAULT_ZONE, known_zones, now, now_iso
 from webapp.names import short_name
 from webapp.validators import normalize_phone, normalize_snils, snils_is_valid
 
@@ -31,6 +31,7 @@ class User:
     phone_confirmed_at: str | None
     email_confirmed_at: str | None
     roles: frozenset
+    time_zone: str = DEFAULT_ZONE  # IANA name; times are shown and days counted in it
 
     is_anonymous = False
 
@@ -186,6 +187,16 @@ def set_password_hash(db, user_id: int, password_hash: str) -> None:
         "update users set password_hash = ?, updated_at = ? where id = ?",
         [password_hash, now_iso(), user_id],
     )
+
+
+def change_time_zone(db, user_id: int, time_zone: str) -> None:
+    """Set the zone the account's times are shown and days counted in (an IANA name).
+
+    `updated_at` is left alone: «Безопасность» shows it as the time the password changed.
+    """
+    if time_zone not in known_zones():
+        raise ValueError(f"unknown time zone {time_zone!r}")
+    db.execute("update users set time_zone = ? where id = ?", [time_zone, user_id])
 
 
 def delete_pending(db, user_id: int) -> None:

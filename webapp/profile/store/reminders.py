@@ -6,10 +6,10 @@ from webapp.clock import now_iso
 
 
 def active_workers(db) -> list[dict]:
-    """Every active account with the worker role: id, email, phone."""
+    """Every active account with the worker role: id, email, phone, time zone."""
     return list(
         db.query(
-            """select id, email, phone from users
+            """select id, email, phone, time_zone from users
             where status = 'active'
             and id in (select user_id from user_roles where role = 'worker')
             order by id"""
