@@ -79,6 +79,11 @@ DEFAULTS = {
     "RECOVERY_WAITING_HOURS": 72,
     "NOT_ME_LINK_MAX_AGE": 30 * 24 * 60 * 60,
     "DEVICE_COOKIE_DAYS": 400,
+    # Wrong entries of codes to a number not yet proven (registration, reset, phone or e-mail
+    # change), counted from the code rows whether real or decoy: at the cap, no code for that
+    # number is sent or accepted until the window moves on (docs/decisions.md, issue 10).
+    "SMS_WRONG_PER_NUMBER_PER_DAY": 10,
+    "SMS_WRONG_PER_NUMBER_PER_30_DAYS": 30,
 }
 
 # Settings whose environment value is parsed as an int, a bool or a comma-separated list.

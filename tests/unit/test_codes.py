@@ -37,13 +37,21 @@ def at():
     clock.freeze(None)
 
 
-def issue(db, cipher, phone=PHONE, ip="10.0.0.1", purpose="register"):
-    refusal = codes.send_refusal(db, DEFAULTS, phone=phone, ip=ip)
+def issue(db, cipher, phone=PHONE, ip="10.0.0.1", purpose="register", user_id=None):
+    refusal = codes.send_refusal(db, DEFAULTS, purpose=purpose, phone=phone, ip=ip, user_id=user_id)
     if refusal:
         return None, refusal
     return codes.store_code(
-        db, cipher, DEFAULTS, purpose=purpose, phone=phone, user_id=None, ip=ip
+        db, cipher, DEFAULTS, purpose=purpose, phone=phone, user_id=user_id, ip=ip
     ), None
+
+
+def decoy(db, cipher, phone=PHONE, ip="10.0.0.1", purpose="reset"):
+    refusal = codes.send_refusal(db, DEFAULTS, purpose=purpose, phone=phone, ip=ip)
+    if refusal:
+        return refusal
+    codes.store_decoy(db, cipher, DEFAULTS, purpose=purpose, phone=phone, ip=ip)
+    return None
 
 
 def check(db, cipher, code, purpose="register", phone=PHONE):
@@ -141,5 +149,103 @@ def test_daily_budget_breaker(db, cipher, at):
             user_id=None,
             ip=f"10.0.0.{n}",
         )
-    refusal = codes.send_refusal(db, config, phone="+79125555555", ip="10.9.9.9")
+    refusal = codes.send_refusal(
+        db, config, purpose="register", phone="+79125555555", ip="10.9.9.9"
+    )
     assert "приостановлена" in refusal
+
+
+def wrong_for(code: str) -> str:
+    return "000000" if code != "000000" else "111111"
+
+
+def test_a_decoy_answers_wrong_guesses_like_a_real_code(db, cipher, at):
+    real, _ = issue(db, cipher, purpose="reset")
+    assert decoy(db, cipher, phone="+79125554433") is None
+    answers = []
+    for phone in (PHONE, "+79125554433"):
+        answers.append(
+            [check(db, cipher, wrong_for(real), "reset", phone).message for _ in range(4)]
+        )
+    assert answers[0] == answers[1]
+    assert "Осталось попыток: 2." in answers[0][0] and "исчерпаны" in answers[0][2]
+
+
+def test_a_decoy_matches_no_code_and_sends_nothing(db, cipher, at):
+    decoy(db, cipher)
+    row = db.execute("select user_id, code_hash, used_at from sms_codes").fetchone()
+    assert row[0] is None and row[2] is None
+    assert row[1] not in {cipher.code_hash("reset", PHONE, f"{n:06d}") for n in range(1000)}
+    assert not check(db, cipher, "123456", "reset").ok
+
+
+def test_a_decoy_obeys_and_feeds_the_per_number_limits(db, cipher, at):
+    assert decoy(db, cipher) is None
+    assert "через" in decoy(db, cipher)
+    assert "через" in issue(db, cipher, purpose="reset")[1]
+
+
+def test_per_ip_limit_counts_decoys_but_not_sign_in_codes(db, cipher, at):
+    for n in range(DEFAULTS["SMS_PER_IP_PER_HOUR"]):
+        assert decoy(db, cipher, phone=f"+7912{n:07d}") is None
+    assert "адреса" in issue(db, cipher, phone="+79129999999", purpose="register")[1]
+    assert "адреса" in decoy(db, cipher, phone="+79129999998")
+    for n in range(30):
+        code, refusal = issue(db, cipher, phone=f"+7913{n:07d}", purpose="login", user_id=n + 1)
+        assert code and refusal is None
+
+
+def test_sign_in_codes_are_limited_per_number_and_per_account(db, cipher, at):
+    for n in range(3):
+        at(seconds=61 * n)
+        assert issue(db, cipher, purpose="login", user_id=1)[0]
+    at(seconds=61 * 3)
+    assert "10 минут" in issue(db, cipher, purpose="login", user_id=1)[1]
+    assert "10 минут" in issue(db, cipher, phone="+79125554433", purpose="login", user_id=1)[1]
+    assert "10 минут" in issue(db, cipher, purpose="login", user_id=2)[1]
+
+
+def test_sign_in_and_unproven_codes_are_counted_apart(db, cipher, at):
+    for n in range(3):
+        at(seconds=61 * n)
+        assert issue(db, cipher, purpose="reset")[0]
+    assert issue(db, cipher, purpose="login", user_id=1)[0]
+    at(seconds=61 * 3)
+    assert "10 минут" in issue(db, cipher, purpose="register")[1]
+
+
+def test_wrong_entries_to_a_number_are_capped_per_day_and_per_month(db, cipher, at):
+    config = {**DEFAULTS, "SMS_WRONG_PER_NUMBER_PER_DAY": 4, "SMS_WRONG_PER_NUMBER_PER_30_DAYS": 6}
+
+    def entries(count):
+        for _ in range(count):
+            codes.check_code(db, cipher, config, purpose="reset", phone=PHONE, code="000000")
+
+    def ask():
+        refusal = codes.send_refusal(db, config, purpose="reset", phone=PHONE, ip="10.0.0.1")
+        if refusal:
+            return None, refusal
+        code = codes.store_code(
+            db, cipher, config, purpose="reset", phone=PHONE, user_id=None, ip="10.0.0.1"
+        )
+        return code, None
+
+    code, _ = ask()
+    entries(2)
+    at(seconds=61)
+    code, _ = ask()
+    entries(2)
+    at(seconds=122)
+    capped = "Слишком много неверных кодов"
+    assert capped in ask()[1]
+    verdict = codes.check_code(db, cipher, config, purpose="reset", phone=PHONE, code=code)
+    assert not verdict.ok and capped in verdict.message
+    assert issue(db, cipher, purpose="login", user_id=1)[0]  # sign-in codes are not capped here
+    at(days=1, seconds=62)
+    code, _ = ask()
+    entries(2)
+    at(days=2)
+    assert capped in ask()[1]
+    at(days=31)
+    code, _ = ask()
+    assert codes.check_code(db, cipher, config, purpose="reset", phone=PHONE, code=code).ok

@@ -25,14 +25,20 @@ def cipher():
     return current_app.extensions["cipher"]
 
 
-def send_code(db, *, purpose: str, phone: str, user_id, by_email: bool = False) -> str | None:
+def send_code(
+    db, *, purpose: str, phone: str, user_id, by_email: bool = False, decoy: bool = False
+) -> str | None:
     """Create and send a code; return a Russian reason when it cannot be sent now.
 
     With `by_email` the recipient in `phone` is an email address and the code goes by mail
     (same table, limits and checks: the recipient column holds whichever address it went to).
+    With `decoy` nothing is sent: a row that no code matches takes the same limits and answers
+    wrong guesses the same way, for a number that must not be told apart from an account's.
     """
     config = current_app.config
-    refusal = codes.send_refusal(db, config, phone=phone, ip=request.remote_addr)
+    refusal = codes.send_refusal(
+        db, config, purpose=purpose, phone=phone, ip=request.remote_addr, user_id=user_id
+    )
     if refusal:
         audit.record(
             db,
@@ -42,6 +48,12 @@ def send_code(db, *, purpose: str, phone: str, user_id, by_email: bool = False) 
             details={"purpose": purpose, "reason": refusal},
         )
         return refusal
+    if decoy:
+        codes.store_decoy(
+            db, cipher(), config, purpose=purpose, phone=phone, ip=request.remote_addr
+        )
+        audit.record(db, "sms.decoy", subject_user_id=user_id, details={"purpose": purpose})
+        return None
     try:
         with db.atomic():
             code = codes.store_code(
@@ -69,9 +81,13 @@ def send_code(db, *, purpose: str, phone: str, user_id, by_email: bool = False) 
 
 
 def check_code(db, *, purpose: str, phone: str, code: str, user_id) -> codes.Verdict:
-    """Verify a code, counting wrong guesses against the account's SMS factor."""
+    """Verify a code. Wrong guesses count against the account's SMS factor only for codes to
+    its own phone (sign-in, step-up, turning SMS on): reset and registration codes can be
+    asked for by anybody, so their guesses are capped per number instead (codes.too_many_wrong)
+    and a stranger's probes neither reveal nor lock the owner's sign-in."""
     config = current_app.config
-    if user_id is not None:
+    counted = user_id is not None and purpose in codes.OWN_PHONE
+    if counted:
         factor = failures.state(db, config, user_id, "sms")
         if factor.blocked:
             audit.record(
@@ -83,7 +99,7 @@ def check_code(db, *, purpose: str, phone: str, code: str, user_id) -> codes.Ver
             )
             return codes.Verdict(False, "Слишком много неверных кодов. Попробуйте позже.")
     verdict = codes.check_code(db, cipher(), config, purpose=purpose, phone=phone, code=code)
-    if user_id is not None:
+    if counted:
         if verdict.ok:
             failures.reset(db, user_id, "sms")
         elif verdict.counted:

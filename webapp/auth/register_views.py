@@ -37,6 +37,8 @@ def register():
         k: form[k].data
         for k in ("surname", "name", "patronymic", "birth_date", "snils", "phone", "email")
     }
+    # Every path spends this one argon2 hash, so a taken identifier answers as slowly as a free one.
+    password_hash = hash_password(current_app.config, form.password.data)
     existing = store.conflicts(
         db, cipher(), snils=data["snils"], phone=data["phone"], email=data["email"]
     )
@@ -44,17 +46,12 @@ def register():
     stale = [row for row in existing if store.is_stale_pending(row, window)]
     existing = [row for row in existing if row not in stale]
     if existing:
-        return _answer_duplicate(db, data, existing, stale)
+        return _answer_duplicate(db, form, data, existing, stale)
     try:
         with db.atomic():
             for row in stale:
                 store.delete_pending(db, row["id"])
-            user_id = store.create_user(
-                db,
-                cipher(),
-                **data,
-                password_hash=hash_password(current_app.config, form.password.data),
-            )
+            user_id = store.create_user(db, cipher(), **data, password_hash=password_hash)
             store.record_consent(
                 db, user_id, current_app.config["CONSENT_VERSION"], request.remote_addr
             )
@@ -70,15 +67,33 @@ def register():
             if refusal:
                 raise NothingSaved(refusal)
     except NothingSaved as undone:
-        audit.record(db, "register", result="refused", details={"reason": str(undone)})
-        form.phone.errors.append(str(undone))
-        return render_template("auth/register.html", form=form), 422
+        return _refused(db, form, str(undone))
     session["registration"] = {"phone": data["phone"], "user_id": user_id}
     return htmx.redirect_to(url_for("auth.register_confirm"))
 
 
-def _answer_duplicate(db, data, existing, stale):
-    """Same answer as success; the owners hear about the attempt (no account enumeration)."""
+def _refused(db, form, reason: str):
+    """No code could be sent now: the same form and words whatever was taken."""
+    audit.record(db, "register", result="refused", details={"reason": reason})
+    form.phone.errors.append(reason)
+    return render_template("auth/register.html", form=form), 422
+
+
+def _answer_duplicate(db, form, data, existing, stale):
+    """Same answers as a free registration, refusals included; the owners hear about it.
+
+    A free phone gets a real code (entering it leads to «Регистрация не завершена»). A taken
+    phone gets a decoy: nothing is sent but the owner's notice, the number's limits count it,
+    and wrong guesses answer as for a real code. When the limits refuse, nobody is told."""
+    phone_taken = any(row["phone"] == data["phone"] for row in existing)
+    refusal = send_code(
+        db, purpose="register", phone=data["phone"], user_id=None, decoy=phone_taken
+    )
+    if refusal:
+        return _refused(db, form, refusal)
+    if not phone_taken:
+        for row in stale:
+            store.delete_pending(db, row["id"])
     for row in existing:
         security_notice(
             db,
@@ -90,11 +105,6 @@ def _answer_duplicate(db, data, existing, stale):
             critical=row["phone"] == data["phone"],
         )
         audit.record(db, "register.duplicate", subject_user_id=row["id"], result="refused")
-    phone_taken = any(row["phone"] == data["phone"] for row in existing)
-    if not phone_taken:
-        for row in stale:
-            store.delete_pending(db, row["id"])
-        send_code(db, purpose="register", phone=data["phone"], user_id=None)
     session["registration"] = {"phone": data["phone"], "user_id": None}
     return htmx.redirect_to(url_for("auth.register_confirm"))
 
@@ -144,11 +154,14 @@ def register_resend():
         return redirect(url_for("auth.register"))
     db = get_db()
     user_id = pending["user_id"]
-    if user_id is None and store.find_by_login(
-        db, cipher(), pending["phone"], current_app.config["SMS_ALLOWED_REGIONS"]
-    ):
-        refusal = None  # the number belongs to an account: its owner was told, no code
-    else:
-        refusal = send_code(db, purpose="register", phone=pending["phone"], user_id=user_id)
+    # A number that belongs to an account gets a decoy again: same limits, nothing sent.
+    taken = user_id is None and bool(
+        store.find_by_login(
+            db, cipher(), pending["phone"], current_app.config["SMS_ALLOWED_REGIONS"]
+        )
+    )
+    refusal = send_code(
+        db, purpose="register", phone=pending["phone"], user_id=user_id, decoy=taken
+    )
     flash(refusal or "Новый код отправлен.", "error" if refusal else "success")
     return htmx.redirect_to(url_for("auth.register_confirm"))

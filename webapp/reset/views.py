@@ -64,13 +64,18 @@ def start():
         return htmx.form_page("reset/start.html", 422, form=form)
     row = users.find_by_login(db, cipher(), phone, current_app.config["SMS_ALLOWED_REGIONS"])
     user_id = row["id"] if row and row["status"] == "active" else None
-    if user_id:
-        refusal = send_code(db, purpose="reset", phone=phone, user_id=user_id)
-        if refusal:
-            flash(refusal, "error")
+    refusal = _send(db, phone, user_id)
+    if refusal:
+        flash(refusal, "error")
     audit.record(db, "password.reset_request", subject_user_id=user_id, details={"channel": "sms"})
     session["reset"] = {"phone": phone, "user_id": user_id}
     return htmx.redirect_to(url_for("reset.code"))
+
+
+def _send(db, phone: str, user_id: int | None) -> str | None:
+    """A code to an account's phone, or a decoy (never sent) to a number without one: both
+    take the same limits and answer guesses alike, so the answers do not tell them apart."""
+    return send_code(db, purpose="reset", phone=phone, user_id=user_id, decoy=user_id is None)
 
 
 @bp.route("/code", methods=["GET", "POST"])
@@ -99,13 +104,10 @@ def resend():
     pending = session.get("reset")
     if not pending or "phone" not in pending:
         return redirect(url_for("reset.start"))
-    if pending["user_id"]:
-        refusal = send_code(
-            get_db(), purpose="reset", phone=pending["phone"], user_id=pending["user_id"]
-        )
-        if refusal:
-            flash(refusal, "error")
-            return htmx.redirect_to(url_for("reset.code"))
+    refusal = _send(get_db(), pending["phone"], pending["user_id"])
+    if refusal:
+        flash(refusal, "error")
+        return htmx.redirect_to(url_for("reset.code"))
     flash("Если номер зарегистрирован, мы отправили новый код.", "success")
     return htmx.redirect_to(url_for("reset.code"))
 
