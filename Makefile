@@ -31,8 +31,8 @@ run: $(VENV)/.installed
 	MEDKAB_DEBUG=$${MEDKAB_DEBUG:-$(MEDKAB_DEMO)} \
 	MEDKAB_WEBAUTHN_ORIGINS=$${MEDKAB_WEBAUTHN_ORIGINS:-http://localhost:$(MEDKAB_PORT)} \
 	MEDKAB_REMINDERS_INTERVAL_SECONDS=$${MEDKAB_REMINDERS_INTERVAL_SECONDS:-900} \
-	$(BIN)/gunicorn --workers $(MEDKAB_WORKERS) --bind $(MEDKAB_HOST):$(MEDKAB_PORT) \
-		--access-logfile - --forwarded-allow-ips 127.0.0.1 wsgi:app
+	MEDKAB_HOST=$(MEDKAB_HOST) MEDKAB_PORT=$(MEDKAB_PORT) MEDKAB_WORKERS=$(MEDKAB_WORKERS) \
+	$(BIN)/gunicorn -c gunicorn.conf.py wsgi:app
 
 test: $(VENV)/.installed-dev
 	$(BIN)/pytest
