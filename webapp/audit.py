@@ -8,7 +8,8 @@ from flask_login import current_user
 from webapp.clock import now_iso
 
 # What each recorded action is called in Russian (pages show the code only for unknown ones).
-# The `<factor>.success/.failure/.blocked` family is named by `title()` below.
+# The `<factor>.success/.failure/.blocked` family is named by `title()` below; «Журнал доступа
+# к моим данным» and the admin's log use the same words.
 TITLES = {
     "register": "Регистрация",
     "register.duplicate": "Попытка регистрации с чужими данными",
@@ -52,6 +53,21 @@ TITLES = {
     "profile.name.change": "Изменено ФИО",
     "profile.contacts.update": "Изменены контакты",
     "profile.nmo.export": "Выгрузка НМО",
+    "profile.employment.create": "Добавлено место работы",
+    "profile.employment.update": "Изменено место работы",
+    "profile.employment.delete": "Удалено место работы",
+    "profile.education.create": "Добавлено образование",
+    "profile.education.update": "Изменено образование",
+    "profile.education.delete": "Удалено образование",
+    "profile.certificate.create": "Добавлен сертификат или аккредитация",
+    "profile.certificate.update": "Изменён сертификат или аккредитация",
+    "profile.certificate.delete": "Удалён сертификат или аккредитация",
+    "profile.category.create": "Добавлена категория",
+    "profile.category.update": "Изменена категория",
+    "profile.category.delete": "Удалена категория",
+    "profile.nmo.create": "Добавлен элемент НМО",
+    "profile.nmo.update": "Изменён элемент НМО",
+    "profile.nmo.delete": "Удалён элемент НМО",
     "profile.employment.confirm": "Место работы подтверждено",
     "profile.employment.reject": "Место работы отклонено",
     "documents.upload": "Загружен документ",
@@ -62,14 +78,6 @@ TITLES = {
     "documents.download": "Скачан документ",
     "documents.export": "Документы выгружены для ФАЦ",
 }
-_RECORDS = {
-    "employment": "место работы",
-    "education": "образование",
-    "certificate": "сертификат или аккредитация",
-    "category": "категория",
-    "nmo": "элемент НМО",
-}
-_RECORD_VERBS = {"create": "Добавлено", "update": "Изменено", "delete": "Удалено"}
 _FACTORS = {
     "password": "пароль",
     "totp": "код из приложения",
@@ -85,10 +93,6 @@ def title(action: str) -> str:
     if action in TITLES:
         return TITLES[action]
     parts = action.split(".")
-    if len(parts) == 3 and parts[0] == "profile" and parts[1] in _RECORDS:
-        verb = _RECORD_VERBS.get(parts[2])
-        if verb:
-            return f"{verb}: {_RECORDS[parts[1]]}"
     if len(parts) == 2 and parts[0] in _FACTORS and parts[1] in _FACTOR_RESULTS:
         return f"{_FACTOR_RESULTS[parts[1]]}: {_FACTORS[parts[0]]}"
     return action

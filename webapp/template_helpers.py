@@ -6,6 +6,7 @@ from flask import has_request_context
 from flask_login import current_user
 
 from webapp import clock
+from webapp.audit import title as audit_title
 from webapp.icons import icon
 from webapp.validators import format_phone, mask_phone
 
@@ -169,4 +170,5 @@ def init_app(app) -> None:
         device=device_name,
         phone=format_phone,
         mask_phone=mask_phone,
+        audit_title=audit_title,
     )

@@ -17,7 +17,6 @@ from webapp.recovery import store as recovery
 from webapp.reset.tokens import send_reset_link
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
-bp.add_app_template_filter(audit.title, "audit_title")
 
 
 @bp.get("/audit")
