@@ -2,7 +2,9 @@
 
 Run: `.venv/bin/python bench/slow_clients.py` (all setups, ~6 min each), or pick setups with
 `--server gunicorn-sync --server waitress`, or give a setup of your own as
-`--server 'NAME=command line with {port} and {app}'`; `--help` lists the options.
+`--server 'NAME=command line with {port} and {app}'`; `--help` lists the options. gunicorn
+setups pass `--config /dev/null` so that ./gunicorn.conf.py does not change them, except
+`gunicorn-conf`, which measures that file as `make run` uses it.
 Needs `wrk` on PATH (`apt-get install wrk`) unless `--skip-wrk`; psutil, waitress, gevent and
 granian in the venv for the setups that use them (a setup whose server is missing is skipped).
 
@@ -76,16 +78,22 @@ HOST = "127.0.0.1"
 MiB = 1024 * 1024
 UPLOAD_LIMIT = 40 * MiB  # MEDKAB_UPLOAD_MAX_REQUEST_BYTES default
 
-# {bin} is the venv's bin/, {port} a free port, {app} wsgi:app or hello_app:app.
+# {bin} is the venv's bin/, {root} the repository, {port} a free port, {app} wsgi:app or
+# hello_app:app. `--config /dev/null` keeps the repository's gunicorn.conf.py (read from the
+# current directory by default) out of the setups that spell their settings out.
 SETUPS = {
-    "gunicorn-sync": "{bin}/gunicorn --workers 2 --bind 127.0.0.1:{port} {app}",
+    "gunicorn-sync": "{bin}/gunicorn --config /dev/null --workers 2 --bind 127.0.0.1:{port} {app}",
     "gunicorn-gthread": (
-        "{bin}/gunicorn --workers 2 --worker-class gthread --threads 16"
+        "{bin}/gunicorn --config /dev/null --workers 2 --worker-class gthread --threads 16"
         " --worker-connections 1000 --keep-alive 5 --timeout 30 --bind 127.0.0.1:{port} {app}"
     ),
     "gunicorn-gevent": (
-        "{bin}/gunicorn --workers 2 --worker-class gevent --worker-connections 1000"
-        " --keep-alive 5 --timeout 30 --bind 127.0.0.1:{port} {app}"
+        "{bin}/gunicorn --config /dev/null --workers 2 --worker-class gevent"
+        " --worker-connections 1000 --keep-alive 5 --timeout 30 --bind 127.0.0.1:{port} {app}"
+    ),
+    # the repository's own gunicorn.conf.py, as `make run` uses it (only the port differs)
+    "gunicorn-conf": (
+        "{bin}/gunicorn --config {root}/gunicorn.conf.py --bind 127.0.0.1:{port} {app}"
     ),
     "waitress": (
         "{bin}/waitress-serve --listen=127.0.0.1:{port} --threads=16 --connection-limit=1000"
@@ -152,7 +160,9 @@ class Server:
         self.app_spec = app_spec
         self.port = free_port()
         self.base = f"http://{HOST}:{self.port}"
-        self.argv = shlex.split(template.format(bin=http_bench.BIN, port=self.port, app=app_spec))
+        self.argv = shlex.split(
+            template.format(bin=http_bench.BIN, root=ROOT, port=self.port, app=app_spec)
+        )
         self.log_path = log_dir / f"{name}-{app_spec.split(':')[0]}-{self.port}.log"
         self._log = open(self.log_path, "wb")  # noqa: SIM115 - closed in stop()
 
@@ -173,7 +183,7 @@ class Server:
     def command(self) -> str:
         """The command line as run, with the port written as PORT and bin/ relative."""
         bin_dir = os.path.relpath(http_bench.BIN, ROOT)
-        return self.template.format(bin=bin_dir, port="PORT", app=self.app_spec)
+        return self.template.format(bin=bin_dir, root=".", port="PORT", app=self.app_spec)
 
     def alive(self) -> bool:
         return self.proc.poll() is None
@@ -1014,13 +1024,15 @@ def main(argv=None) -> int:
         MEDKAB_SECOND_FACTOR_OPTIONAL_FOR_WORKERS="1",
         PYTHONDONTWRITEBYTECODE="1",
         XDG_RUNTIME_DIR=str(tmp),  # gunicorn's control socket, away from a running `make run`
+        MEDKAB_ACCESS_LOG="0",  # gunicorn.conf.py's access log: off, as in the other setups
     )
     results = []
     try:
         print(f"instance: {tmp / 'instance'}", flush=True)
         make_instance(env)
         for name, template in args.setups.items():
-            program = shlex.split(template.format(bin=http_bench.BIN, port=0, app="x"))[0]
+            argv = shlex.split(template.format(bin=http_bench.BIN, root=ROOT, port=0, app="x"))
+            program = argv[0]
             if not (Path(program).exists() or shutil.which(program)):
                 results.append(
                     {"name": name, "template": template, "failed": f"{program} not installed"}
