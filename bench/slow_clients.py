@@ -494,7 +494,7 @@ def fates(records: list[SlowConn], kind: str) -> dict:
     closed = [r for r in mine if r.closed is not None]
     lifetimes = sorted(r.lifetime for r in closed)
     answers = Counter(
-        r.answer.split(b"\r\n", 1)[0].decode(errors="replace") for r in closed if r.answer
+        r.answer.split(b"\r\n", 1)[0].decode(errors="replace") for r in mine if r.answer
     )
     return {
         "total": len(mine),
