@@ -462,3 +462,141 @@ def employer_identifiers_optional(db):
         "create index employments_user on employments(user_id, start_date)",
         "create index employments_org on employments(org_inn, verification)",
     )
+
+
+@migrations()
+def create_applications(db):
+    """Applications (one engine, the kind is data), their timeline, the files attached at each
+    submission, the yearly number counter, and the production calendar's override days."""
+    _run(
+        db,
+        """create table applications (
+            id integer primary key,
+            user_id integer not null references users(id) on delete cascade,
+            kind text not null,
+            specialty text,
+            region text,
+            state text not null default 'draft',
+            number text unique,
+            data text not null default '{}',
+            revision integer not null default 1,
+            signed_hash text,
+            signed_factor text check (signed_factor in ('passkey', 'sms')),
+            signed_at text,
+            signature text,
+            assignee_id integer references users(id) on delete set null,
+            stage_started text,
+            stage_deadline text,
+            queue_deadline text,
+            exams text,
+            decision_protocol text,
+            decision_date text,
+            record_id integer,
+            result_token text unique,
+            result_key text,
+            result_sha256 text,
+            result_valid_until text,
+            revoked_at text,
+            created_at text not null,
+            updated_at text not null,
+            submitted_at text
+            ) strict""",
+        "create index applications_user on applications(user_id, id)",
+        # The reviewers' queue: only open applications carry queue_deadline.
+        """create index applications_queue on applications(queue_deadline, id)
+            where queue_deadline is not null""",
+        """create index applications_queue_state on applications(state, queue_deadline, id)
+            where queue_deadline is not null""",
+        """create index applications_queue_kind on applications(kind, queue_deadline, id)
+            where queue_deadline is not null""",
+        """create index applications_queue_specialty on applications(specialty, queue_deadline, id)
+            where queue_deadline is not null""",
+        """create index applications_queue_region on applications(region, queue_deadline, id)
+            where queue_deadline is not null""",
+        """create index applications_queue_assignee on applications(assignee_id, queue_deadline, id)
+            where queue_deadline is not null""",
+        """create table application_events (
+            id integer primary key,
+            application_id integer not null references applications(id) on delete cascade,
+            at text not null,
+            actor_id integer references users(id) on delete set null,
+            actor_role text not null check (actor_role in ('worker', 'reviewer', 'system')),
+            action text not null,
+            from_state text,
+            to_state text not null,
+            comment text
+            ) strict""",
+        "create index application_events_application on application_events(application_id, id)",
+        """create table application_files (
+            id integer primary key,
+            application_id integer not null references applications(id) on delete cascade,
+            round integer not null,
+            doc_type text not null,
+            document_id integer references documents(id) on delete set null,
+            version integer,
+            title text not null,
+            file_key text not null,
+            mime text not null,
+            pages integer not null,
+            size integer not null,
+            sha256 text not null,
+            verdict text not null default 'pending'
+            check (verdict in ('pending', 'accepted', 'needs_fix')),
+            reason text,
+            verdict_by integer references users(id) on delete set null,
+            verdict_at text
+            ) strict""",
+        "create index application_files_application on application_files(application_id, round)",
+        "create index application_files_document on application_files(document_id)",
+        """create table application_numbers (
+            year integer primary key,
+            last integer not null
+            ) strict""",
+        """create table calendar_overrides (
+            day text primary key,
+            kind text not null check (kind in ('holiday', 'workday', 'short')),
+            note text
+            ) strict""",
+        # A notice about an application opens it.
+        "alter table notifications add column link text",
+    )
+
+
+@migrations()
+def seed_calendar_overrides(db):
+    """The production calendar's days the `holidays` package lacks, 2025–2027: the shortened
+    pre-holiday working days (Labour Code art. 95). The package already has every transferred
+    day off of these years and the working Saturdays (2025-11-01, 2027-02-20); those two are
+    also shortened, and 'short' is a working day, so each is one 'short' row."""
+    rows = (
+        # Decree No. 1335 of 04.10.2024 «О переносе выходных дней в 2025 году»: before 8 March.
+        ("2025-03-07", "Сокращённый предпраздничный день (перед 8 Марта)"),
+        # Decree No. 1335 of 04.10.2024: before 1 May (2 May is a day off moved from 4 January).
+        ("2025-04-30", "Сокращённый предпраздничный день (перед 1 Мая)"),
+        # Decree No. 1335 of 04.10.2024: before Russia Day (13 June is moved from 8 March).
+        ("2025-06-11", "Сокращённый предпраздничный день (перед Днём России)"),
+        # Decree No. 1335 of 04.10.2024: working Saturday, its day off moved to 3 November.
+        ("2025-11-01", "Рабочая суббота, сокращённая (выходной перенесён на 3 ноября)"),
+        # Decree No. 1466 of 24.09.2025 «О переносе выходных дней в 2026 году»: before 1 May.
+        ("2026-04-30", "Сокращённый предпраздничный день (перед 1 Мая)"),
+        # Decree No. 1466 of 24.09.2025: before Victory Day (a Saturday; 11 May is off).
+        ("2026-05-08", "Сокращённый предпраздничный день (перед Днём Победы)"),
+        # Decree No. 1466 of 24.09.2025: before Russia Day.
+        ("2026-06-11", "Сокращённый предпраздничный день (перед Днём России)"),
+        # Decree No. 1466 of 24.09.2025: before Unity Day.
+        ("2026-11-03", "Сокращённый предпраздничный день (перед Днём народного единства)"),
+        # Decree No. 1187 of 17.09.2026 «О переносе выходных дней в 2027 году»: working
+        # Saturday, its day off moved to 22 February, before 23 February.
+        ("2027-02-20", "Рабочая суббота, сокращённая (выходной перенесён на 22 февраля)"),
+        # Decree No. 1187 of 17.09.2026: before 1 May (a Saturday; 3 May is off).
+        ("2027-04-30", "Сокращённый предпраздничный день (перед 1 Мая)"),
+        # Decree No. 1187 of 17.09.2026: before Russia Day (a Saturday; 14 June is off).
+        ("2027-06-11", "Сокращённый предпраздничный день (перед Днём России)"),
+        # Decree No. 1187 of 17.09.2026: before Unity Day (5 November is moved from 2 January).
+        ("2027-11-03", "Сокращённый предпраздничный день (перед Днём народного единства)"),
+    )
+    for day, note in rows:
+        db.execute(
+            "insert or ignore into calendar_overrides (day, kind, note) values (?, 'short', ?)",
+            [day, note],
+        )

@@ -131,8 +131,15 @@ def _register_blueprints(app: Flask) -> None:
     from webapp import redirects
     from webapp.account.views import bp as account_bp
     from webapp.admin.views import bp as admin_bp
+    from webapp.applications import (  # noqa: F401  (routes on applications_bp)
+        report_views,
+        sign_views,
+        wizard_views,
+    )
+    from webapp.applications.views import bp as applications_bp
     from webapp.auth import gate, passkey_views, register_views  # noqa: F401  (on auth_bp)
     from webapp.auth.views import bp as auth_bp
+    from webapp.check.views import bp as check_bp
     from webapp.documents import file_views, links, upload_views  # noqa: F401  (on documents_bp)
     from webapp.documents.views import bp as documents_bp
     from webapp.main.views import bp as main_bp
@@ -148,6 +155,7 @@ def _register_blueprints(app: Flask) -> None:
     from webapp.pwa.views import bp as pwa_bp
     from webapp.recovery.views import bp as recovery_bp
     from webapp.reset.views import bp as reset_bp
+    from webapp.review.views import bp as review_bp
     from webapp.security import code_views as security_codes  # noqa: F401  (on security_bp)
     from webapp.security import passkey_views as security_keys  # noqa: F401  (on security_bp)
     from webapp.security.views import bp as security_bp
@@ -169,6 +177,9 @@ def _register_blueprints(app: Flask) -> None:
         staff_bp,
         admin_bp,
         pwa_bp,
+        applications_bp,
+        review_bp,
+        check_bp,
     ):
         app.register_blueprint(blueprint)
     redirects.init_app(app)

@@ -13,6 +13,10 @@ DEFAULTS = {
     "HTTPS": False,
     "PROXY_HOPS": 0,  # reverse proxies in front that set X-Forwarded-For/-Proto/-Host
     "SITE_DOMAIN": "localhost",
+    # Who issues the accreditation выписка (printed on it as its issuer).
+    "ACCREDITATION_ISSUER": (
+        "Аккредитационная комиссия Министерства здравоохранения Российской Федерации"
+    ),
     # Host names the site answers to besides SITE_DOMAIN, the WebAuthn origins and loopback
     # (outside DEBUG any other Host header gets 400: see webapp/hosts.py).
     "ALLOWED_HOSTS": [],

@@ -116,6 +116,11 @@ def numeric_datetime(stamp: "str | datetime", tz: str | None = None) -> str:
     return f"{moment:%d.%m.%Y %H:%M} {zone_label(moment)}"
 
 
+def clock_time(stamp: "str | datetime") -> str:
+    """«15:04» in the viewer's zone (an autosave, a step of today)."""
+    return f"{_moment(stamp, None):%H:%M}"
+
+
 def device_name(user_agent: str | None) -> str:
     """A short, recognisable device description from a User-Agent."""
     ua = user_agent or ""
@@ -166,6 +171,7 @@ def init_app(app) -> None:
         datetime=human_datetime,
         date=human_date,
         numeric_date=numeric_date,
+        time=clock_time,
         zone=zone_title,
         device=device_name,
         phone=format_phone,

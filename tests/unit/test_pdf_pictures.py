@@ -11,8 +11,8 @@ import pytest
 from PIL import Image
 
 from webapp.documents.export import BudgetExceeded, fit_to_budget, recompress_pdf
-from webapp.documents.file_views import _render
 from webapp.documents.pdf import process_pdf
+from webapp.documents.preview import render_page
 from webapp.documents.uploads import UploadRefused
 
 SIDE = 30_000  # 900 million pixels, 0.9 MB compressed
@@ -85,7 +85,7 @@ def test_the_export_never_decodes_a_picture_past_the_limit(huge_pdf):
 
 def test_a_preview_of_such_a_page_is_a_blank_sheet_not_a_decode(huge_pdf):
     before = _peak_mib()
-    image = _render(huge_pdf, 0, 1000)
+    image = render_page(huge_pdf, 0, 1000)
     assert image.size[0] == 1000 and image.getextrema() == ((236, 236), (239, 239), (244, 244))
     assert _peak_mib() - before < 300
 

@@ -15,6 +15,7 @@ PURPOSE_TEXT = {
     "login": "входа",
     "phone_change": "смены телефона",
     "email_change": "смены почты",
+    "sign": "подписания заявления",
 }
 
 
@@ -32,10 +33,12 @@ def new_code() -> str:
     return f"{secrets.randbelow(10**6):06d}"
 
 
-def sms_text(purpose: str, code: str, domain: str) -> str:
-    """Message body; the last line lets browsers offer the code (WebOTP, one-time-code)."""
+def sms_text(purpose: str, code: str, domain: str, about: str | None = None) -> str:
+    """Message body; `about` names what the code confirms (a signature: the hash); the last
+    line lets browsers offer the code (WebOTP, one-time-code)."""
+    what = f" ({about})" if about else ""
     return (
-        f"Код для {PURPOSE_TEXT[purpose]} в Кабинете медработника: {code}. "
+        f"Код для {PURPOSE_TEXT[purpose]}{what} в Кабинете медработника: {code}. "
         f"Никому его не сообщайте.\n\n@{domain} #{code}"
     )
 
@@ -46,7 +49,7 @@ UNPROVEN = ("register", "reset", "phone_change", "email_change")
 # Codes to the account's own confirmed phone (sign-in, step-up, turning SMS on): only the
 # account's holder can ask, so they are limited per number and per account, never per IP (a
 # hospital's shared address must not stop everybody's sign-in).
-OWN_PHONE = ("login",)
+OWN_PHONE = ("login", "sign")
 
 TOO_MANY_WRONG = "Слишком много неверных кодов. Новый код можно будет запросить позже."
 

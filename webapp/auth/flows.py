@@ -26,7 +26,14 @@ def cipher():
 
 
 def send_code(
-    db, *, purpose: str, phone: str, user_id, by_email: bool = False, decoy: bool = False
+    db,
+    *,
+    purpose: str,
+    phone: str,
+    user_id,
+    by_email: bool = False,
+    decoy: bool = False,
+    about: str | None = None,
 ) -> str | None:
     """Create and send a code; return a Russian reason when it cannot be sent now.
 
@@ -65,7 +72,7 @@ def send_code(
                 user_id=user_id,
                 ip=request.remote_addr,
             )
-            text = codes.sms_text(purpose, code, config["SITE_DOMAIN"])
+            text = codes.sms_text(purpose, code, config["SITE_DOMAIN"], about)
             if by_email:
                 send_mail(phone, f"Код {code} — Кабинет медработника", text)
             else:

@@ -95,11 +95,21 @@ def verify_registration(session, config, credential: dict):
 
 
 def authentication_options(
-    session, config, *, purpose: str, allow: list[str] = (), require_uv: bool = False
+    session,
+    config,
+    *,
+    purpose: str,
+    allow: list[str] = (),
+    require_uv: bool = False,
+    challenge: bytes | None = None,
 ) -> str:
-    """Options for signing in; an empty allow list lets the browser offer any passkey."""
+    """Options for signing in; an empty allow list lets the browser offer any passkey.
+
+    A given `challenge` (the hash of what is being signed) makes the assertion a signature of
+    it; otherwise the challenge is random."""
     options = generate_authentication_options(
         rp_id=config["WEBAUTHN_RP_ID"],
+        challenge=challenge,
         timeout=CHALLENGE_SECONDS * 1000,
         allow_credentials=[PublicKeyCredentialDescriptor(id=base64url_to_bytes(c)) for c in allow],
         user_verification=UserVerificationRequirement.REQUIRED

@@ -7,37 +7,21 @@ on a phone and the PDF never runs in the app's origin.
 
 import io
 import zipfile
-from urllib.parse import quote
 
-import pypdfium2
-from flask import Response, abort, request
+from flask import request
 from flask_login import current_user, login_required
-from PIL import Image
 
 from webapp import audit, htmx
 from webapp.db import get_db
 from webapp.documents import export, store
 from webapp.documents.forms import ExportForm
+from webapp.documents.preview import file_response, jpeg, render_page
 from webapp.documents.types import TYPES
-from webapp.documents.uploads import DEFAULT_LIMITS, format_size
+from webapp.documents.uploads import format_size
 from webapp.documents.views import bp, storage
 
 PREVIEW_WIDTH = 1000
 THUMB_SIZE = 320
-
-
-def _file_response(body: bytes, mimetype: str, filename: str | None = None) -> Response:
-    response = Response(body, mimetype=mimetype)
-    response.headers["Content-Security-Policy"] = "sandbox; default-src 'none'"
-    if filename:
-        response.headers["Content-Disposition"] = _disposition(filename)
-    return response
-
-
-def _disposition(filename: str) -> str:
-    """attachment with an ASCII fallback and the UTF-8 name (RFC 6266)."""
-    fallback = "documents.zip" if filename.endswith(".zip") else "document.pdf"
-    return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename)}"
 
 
 def _version(db, document: dict) -> dict:
@@ -67,35 +51,11 @@ def file(document_id):
     document = store.get_document_or_404(db, document_id, current_user)
     version = _version(db, document)
     audit.record(db, "documents.download", object_type="document", object_id=document_id)
-    return _file_response(
+    return file_response(
         storage().get(version["file_key"]),
         "application/pdf",
         _name(document, version["pages"], current_user),
     )
-
-
-def _render(pdf: bytes, index: int, width: int) -> Image.Image:
-    """One page as pixels; a page drawing a picture past the pixel limit (an old upload) is
-    shown as a blank sheet rather than decoded."""
-    document = pypdfium2.PdfDocument(pdf)
-    try:
-        if not 0 <= index < len(document):
-            abort(404)
-        page = document[index]
-        scale = width / page.get_width()
-        pictures = page.get_objects(filter=(pypdfium2.raw.FPDF_PAGEOBJ_IMAGE,))
-        if any(w * h > DEFAULT_LIMITS.max_pixels for w, h in (p.get_px_size() for p in pictures)):
-            size = (width, max(1, round(page.get_height() * scale)))
-            return Image.new("RGB", size, (236, 239, 244))
-        return page.render(scale=scale).to_pil().convert("RGB")
-    finally:
-        document.close()
-
-
-def _jpeg(image: Image.Image, quality: int) -> bytes:
-    out = io.BytesIO()
-    image.save(out, "JPEG", quality=quality, optimize=True)
-    return out.getvalue()
 
 
 @bp.get("/<int:document_id>/pages/<int:number>")
@@ -105,8 +65,8 @@ def page(document_id, number):
     db = get_db()
     document = store.get_document_or_404(db, document_id, current_user)
     version = _version(db, document)
-    image = _render(storage().get(version["file_key"]), number - 1, PREVIEW_WIDTH)
-    return _file_response(_jpeg(image, 80), "image/jpeg")
+    image = render_page(storage().get(version["file_key"]), number - 1, PREVIEW_WIDTH)
+    return file_response(jpeg(image, 80), "image/jpeg")
 
 
 @bp.get("/<int:document_id>/thumb")
@@ -116,9 +76,9 @@ def thumb(document_id):
     db = get_db()
     document = store.get_document_or_404(db, document_id, current_user)
     if document["thumb_key"]:
-        return _file_response(storage().get(document["thumb_key"]), "image/jpeg")
-    image = _render(storage().get(document["file_key"]), 0, THUMB_SIZE)
-    return _file_response(_jpeg(image, 75), "image/jpeg")
+        return file_response(storage().get(document["thumb_key"]), "image/jpeg")
+    image = render_page(storage().get(document["file_key"]), 0, THUMB_SIZE)
+    return file_response(jpeg(image, 75), "image/jpeg")
 
 
 @bp.route("/export", methods=["GET", "POST"])
@@ -160,4 +120,4 @@ def export_for_fac():
         for name, data in fitted:
             archive.writestr(name, data)
     audit.record(db, "documents.export", object_type="document", details={"count": len(fitted)})
-    return _file_response(out.getvalue(), "application/zip", "документы для ФАЦ.zip")
+    return file_response(out.getvalue(), "application/zip", "документы для ФАЦ.zip")

@@ -195,3 +195,35 @@ def used_bytes(db, user_id: int) -> int:
         "join documents d on d.id = v.document_id where d.user_id = ?",
         [user_id],
     ).fetchone()[0]
+
+
+def set_review(db, document_id: int, version: int, status: str, remark: str | None) -> None:
+    """A reviewer's verdict on a version; it shows on the document while that version is the
+    latest (a newer upload already went back to «Загружен»)."""
+    db.execute(
+        "update documents set status = ?, remark = ?, updated_at = ? where id = ? and ? = "
+        "(select max(number) from document_versions where document_id = ?)",
+        [status, remark, now_iso(), document_id, version, document_id],
+    )
+
+
+def latest_versions(db, user_id: int, document_ids: list[int]) -> list[dict]:
+    """The user's own documents among `document_ids` with their latest version (one query);
+    ids that are gone or someone else's are simply absent."""
+    if not document_ids:
+        return []
+    marks = ", ".join("?" * len(document_ids))
+    return [
+        _parsed(row)
+        for row in db.query(
+            f"{_LATEST} where d.user_id = ? and d.id in ({marks}) order by d.doc_type, d.id",  # noqa: S608
+            [user_id, *document_ids],
+        )
+    ]
+
+
+def create_with_version(db, user_id: int, meta: dict, stored: dict) -> int:
+    """A document made by the service (a generated PDF) with its first version."""
+    document_id = create(db, user_id, meta)
+    add_version(db, document_id, stored)
+    return document_id

@@ -7,6 +7,7 @@ from flask import abort, current_app, flash, jsonify, render_template, request, 
 from flask_login import current_user, login_required
 
 from webapp import audit, htmx
+from webapp.auth.flows import safe_next
 from webapp.db import get_db
 from webapp.documents import ingest, store
 from webapp.documents.uploads import Limits, UploadRefused, format_size
@@ -38,6 +39,11 @@ def _answer(status: int, error: str, field: str | None = None, form=None, replac
 def _created(document_id: int, version: int, pages: int, status: int = 201):
     """The stored document as JSON for the page's script, or a redirect to it with a flash."""
     url = url_for("documents.show", document_id=document_id)
+    back = safe_next(request.form.get("next"), "")
+    if back:
+        # Back to the page that asked for the document (an application's documents step),
+        # which marks the new one as chosen.
+        url = f"{back}{'&' if '?' in back else '?'}added={document_id}"
     if _wants_json():
         return jsonify(id=document_id, url=url, pages=pages, version=version), status
     flash("Документ сохранён.", "success")

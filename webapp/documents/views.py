@@ -15,6 +15,7 @@ from flask import (
 from flask_login import current_user, login_required
 
 from webapp import audit, htmx
+from webapp.auth.flows import safe_next
 from webapp.db import get_db
 from webapp.documents import links, store
 from webapp.documents.forms import DocumentForm
@@ -73,7 +74,11 @@ def new():
         )
     form = details_form(replace)
     return render_template(
-        "documents/new.html", form=form, replace=replace, idempotency_key=str(uuid.uuid4())
+        "documents/new.html",
+        form=form,
+        replace=replace,
+        idempotency_key=str(uuid.uuid4()),
+        back=safe_next(request.args.get("next"), ""),
     )
 
 

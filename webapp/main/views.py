@@ -1,4 +1,4 @@
-"""The signed-in home and the tabs whose features arrive in later releases."""
+"""The signed-in home and the DEBUG outbox."""
 
 from flask import Blueprint, abort, current_app, render_template
 from flask_login import current_user, login_required
@@ -22,13 +22,6 @@ def index():
         db = get_db()
         summary = build(db, get_row(db, current_user.id), cipher(), today(current_user.time_zone))
     return render_template("main/index.html", account=current_user, summary=summary)
-
-
-@bp.get("/applications")
-@login_required
-def applications():
-    """«Заявления» tab: accreditation applications (empty until that feature lands)."""
-    return render_template("main/applications.html")
 
 
 @bp.get("/dev/outbox")

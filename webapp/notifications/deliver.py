@@ -36,6 +36,7 @@ class Notice:
     title: str
     body: str
     link: str | None = None  # an absolute URL to open the matter
+    path: str | None = None  # the same page as a path, for the inbox
     critical: bool = False
 
 
@@ -120,6 +121,7 @@ def deliver(db, user: dict, notice: Notice) -> Delivery:
         body=notice.body,
         ip=ip,
         user_agent=device,
+        link=notice.path,
     )
     delivery = Delivery(inbox_id)
     for channel in channels_for(db, user["id"], notice):

@@ -8,8 +8,10 @@ CHANNELS = ("email", "sms")
 DEFAULT_PREFS = {("reminders", "email"): True, ("applications", "email"): True}
 
 
-def add(db, user_id: int, *, kind: str, title: str, body: str, ip=None, user_agent=None) -> int:
-    """Put a notice in the user's inbox."""
+def add(
+    db, user_id: int, *, kind: str, title: str, body: str, ip=None, user_agent=None, link=None
+) -> int:
+    """Put a notice in the user's inbox (`link`: the page it is about, a path on this site)."""
     return (
         db["notifications"]
         .insert(
@@ -20,6 +22,7 @@ def add(db, user_id: int, *, kind: str, title: str, body: str, ip=None, user_age
                 "body": body,
                 "ip": ip,
                 "user_agent": user_agent,
+                "link": link,
                 "created_at": now_iso(),
             }
         )

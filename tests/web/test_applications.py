@@ -1,0 +1,219 @@
+"""The worker's side of applications through the Flask test client: the wizard, signing with an
+SMS code, the number, double submission, withdrawing, the list and its filters."""
+
+import json
+import re
+
+from tests.conftest import code_from, csrf_from, post_form
+from tests.web.applications_setup import (
+    digest_on_review,
+    fill_periodic,
+    login,
+    ready_worker,
+    save_step,
+    sign_with_sms,
+    start_periodic,
+    upload,
+)
+from webapp.db import connect
+
+
+def rows(app, sql, params=()):
+    db = connect(app.config["DATABASE"])
+    try:
+        return list(db.query(sql, params))
+    finally:
+        db.close()
+
+
+def test_a_worker_files_and_signs_a_periodic_accreditation(app, client):
+    ready_worker(app)
+    login(client)
+    report = upload(client, "activity_report")
+    pk = upload(client, "pk_certificate")
+    application_id = start_periodic(client)
+    fill_periodic(client, application_id, [report, pk])
+    digest = digest_on_review(client, application_id)
+    response = sign_with_sms(client, app, application_id, digest)
+    assert response.status_code == 303
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "Заявление принято" in page
+    number = re.search(r"А-\d{4}-\d{6}", page).group(0)
+    (row,) = rows(app, "select * from applications")
+    assert row["state"] == "submitted" and row["number"] == number
+    assert row["signed_hash"] == digest and row["signed_factor"] == "sms"
+    files = rows(app, "select * from application_files where application_id = ?", [row["id"]])
+    assert sorted(f["doc_type"] for f in files) == ["activity_report", "pk_certificate"]
+    events = rows(app, "select * from application_events")
+    assert [(e["from_state"], e["to_state"]) for e in events] == [("draft", "submitted")]
+    assert rows(app, "select * from notifications where kind = 'applications'")
+
+
+def test_a_second_signature_makes_no_second_application(app, client):
+    ready_worker(app)
+    login(client)
+    docs = [upload(client, "activity_report"), upload(client, "pk_certificate")]
+    application_id = start_periodic(client)
+    fill_periodic(client, application_id, docs)
+    digest = digest_on_review(client, application_id)
+    assert sign_with_sms(client, app, application_id, digest).status_code == 303
+    again = post_form(
+        client,
+        f"/applications/{application_id}/sign/sms",
+        {"digest": digest, "code": "123456"},
+        page="/applications",
+    )
+    assert again.status_code == 303
+    assert len(rows(app, "select * from applications")) == 1
+    assert len(rows(app, "select * from application_events")) == 1
+    assert len(rows(app, "select * from application_files")) == 2
+
+
+def test_signing_a_changed_application_is_refused(app, client, outbox):
+    ready_worker(app)
+    login(client)
+    docs = [upload(client, "activity_report"), upload(client, "pk_certificate")]
+    application_id = start_periodic(client)
+    fill_periodic(client, application_id, docs)
+    digest = digest_on_review(client, application_id)
+    review = f"/applications/{application_id}/step/review"
+    post_form(
+        client, f"/applications/{application_id}/sign/sms/send", {"digest": digest}, page=review
+    )
+    code = code_from(outbox()[0]["body"])
+    details = client.get(f"/applications/{application_id}/step/details").get_data(as_text=True)
+    hours = re.findall(r'name="hours" value="([^"]+)" [^>]*checked', details)
+    assert hours
+    save_step(client, application_id, "details", {"employer_agreed": "no", "hours": hours})
+    stale = post_form(
+        client, f"/applications/{application_id}/sign/sms/send", {"digest": digest}, page=review
+    )
+    assert "изменилось" in client.get(stale.headers["Location"]).get_data(as_text=True)
+    response = post_form(
+        client,
+        f"/applications/{application_id}/sign/sms",
+        {"digest": digest, "code": code},
+        page=review,
+    )
+    assert "изменились" in client.get(response.headers["Location"]).get_data(as_text=True)
+    assert rows(app, "select state from applications")[0]["state"] == "draft"
+    assert not rows(app, "select * from application_files")
+
+
+def test_a_stale_revision_is_refused_and_loses_nothing(app, client):
+    ready_worker(app)
+    login(client)
+    application_id = start_periodic(client)
+    url = f"/applications/{application_id}/step/contacts"
+    html = client.get(url).get_data(as_text=True)
+    token = csrf_from(html)
+    data = {"phone": "+79120000001", "email": "a@example.ru", "region": "Москва", "revision": "1"}
+    first = client.post(url, data={**data, "csrf_token": token})
+    assert first.status_code == 303
+    second = client.post(url, data={**data, "email": "b@example.ru", "csrf_token": token})
+    assert second.status_code == 409
+    assert "другой вкладке" in second.get_data(as_text=True)
+    saved = rows(app, "select data from applications")[0]["data"]
+    assert "a@example.ru" in saved and "b@example.ru" not in saved
+
+
+def test_autosave_answers_with_the_new_revision(app, client):
+    ready_worker(app)
+    login(client)
+    application_id = start_periodic(client)
+    response = save_step(
+        client,
+        application_id,
+        "contacts",
+        {"phone": "+79120000001", "email": "x@example.ru", "region": "Москва"},
+        autosave=True,
+    )
+    assert response.status_code == 200
+    body = response.get_data(as_text=True)
+    assert "Сохранено" in body and 'value="2"' in body
+
+
+def test_garbage_in_the_wizard_is_refused_in_russian(app, client):
+    ready_worker(app)
+    login(client)
+    application_id = start_periodic(client)
+    bad = save_step(
+        client,
+        application_id,
+        "contacts",
+        {"phone": "<script>", "email": "not-an-email", "region": "Атлантида"},
+    )
+    assert bad.status_code == 422
+    page = bad.get_data(as_text=True)
+    assert "мобильный номер" in page and "Недопустимое значение" not in page[:0]
+    tampered = save_step(client, application_id, "documents", {"documents": ["999999"]})
+    assert tampered.status_code == 422
+    assert rows(app, "select revision from applications")[0]["revision"] == 1
+
+
+def test_another_workers_documents_cannot_be_attached(app, client):
+    ready_worker(app, n=2)
+    login(client, n=2)
+    foreign = upload(client, "activity_report")
+    client.post("/logout", data={"csrf_token": csrf_from(client.get("/").get_data(as_text=True))})
+    ready_worker(app)
+    login(client)
+    application_id = start_periodic(client)
+    response = save_step(client, application_id, "documents", {"documents": [str(foreign)]})
+    assert response.status_code == 422
+    saved = rows(app, "select data from applications where id = ?", [application_id])[0]["data"]
+    assert json.loads(saved)["documents"] == []
+
+
+def test_withdraw_until_registered(app, client):
+    ready_worker(app)
+    login(client)
+    docs = [upload(client, "activity_report"), upload(client, "pk_certificate")]
+    application_id = start_periodic(client)
+    fill_periodic(client, application_id, docs)
+    sign_with_sms(client, app, application_id, digest_on_review(client, application_id))
+    response = post_form(
+        client,
+        f"/applications/{application_id}/withdraw",
+        {},
+        page=f"/applications/{application_id}",
+    )
+    assert response.status_code == 303
+    assert rows(app, "select state from applications")[0]["state"] == "withdrawn"
+    again = post_form(
+        client,
+        f"/applications/{application_id}/withdraw",
+        {},
+        page=f"/applications/{application_id}",
+    )
+    page = client.get(again.headers["Location"]).get_data(as_text=True)
+    assert "невозможно" in page
+
+
+def test_the_list_filters_and_pages(app, client):
+    ready_worker(app)
+    login(client)
+    db = connect(app.config["DATABASE"])
+    user_id = rows(app, "select id from users")[0]["id"]
+    for i in range(25):
+        db["applications"].insert(
+            {
+                "user_id": user_id,
+                "kind": "primary" if i % 2 else "periodic",
+                "specialty": "Терапия",
+                "state": "withdrawn",
+                "number": f"А-2026-{i + 1:06d}",
+                "created_at": "2026-01-01T00:00:00+00:00",
+                "updated_at": "2026-01-01T00:00:00+00:00",
+            }
+        )
+    db.close()
+    first = client.get("/applications").get_data(as_text=True)
+    assert first.count('class="card application-item"') == 20
+    more = re.search(r'href="(/applications\?after=\d+[^"]*)"', first).group(1)
+    second = client.get(more.replace("&amp;", "&"), headers={"HX-Request": "true"})
+    assert second.get_data(as_text=True).count('class="card application-item"') == 5
+    only_primary = client.get("/applications?kind=primary").get_data(as_text=True)
+    assert only_primary.count('class="card application-item"') == 12
+    garbage = client.get("/applications?kind=<x>&from=yesterday&after=abc")
+    assert garbage.status_code == 200

@@ -1,0 +1,1 @@
+"""Applications: one engine, kinds as data (DESIGN §7)."""
