@@ -2,7 +2,7 @@
 
 import secrets
 import sqlite3
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import click
@@ -10,6 +10,7 @@ from flask import current_app
 from flask.cli import with_appcontext
 
 from webapp import audit
+from webapp.applications import demo as demo_applications
 from webapp.auth.passwords import hash_password, password_problem, personal_words
 from webapp.auth.store import sessions
 from webapp.auth.store import users as store
@@ -109,6 +110,24 @@ def db_migrate():
     click.echo(f"Миграции применены: {', '.join(applied)}" if applied else "База данных актуальна.")
 
 
+# Applicants who fill the demo reviewer's queue (they cannot sign in: their passwords are
+# random and never shown).
+DEMO_APPLICANTS = (
+    ("Кузьмина", "Ольга", "Игоревна"),
+    ("Фёдоров", "Дмитрий", "Алексеевич"),
+    ("Никитина", "Светлана", "Павловна"),
+    ("Алиев", "Руслан", "Маратович"),
+    ("Орлова", "Екатерина", "Сергеевна"),
+    ("Белов", "Артём", "Николаевич"),
+    ("Зайцева", "Наталья", "Владимировна"),
+)
+
+
+def _demo_snils(number: int) -> str:
+    first9 = f"{number:09d}"
+    return normalize_snils(f"{first9}{snils_checksum(first9):02d}")
+
+
 @click.command("seed-demo")
 @with_appcontext
 def seed_demo():
@@ -139,6 +158,25 @@ def seed_demo():
             f"email {email}  пароль {password}"
         )
     seed_record(db, ids["worker"], ids["orgadmin"], now().date())
+    applicants = [
+        make_user(
+            db,
+            role="worker",
+            surname=surname,
+            name=name,
+            patronymic=patronymic,
+            phone=f"+7900000{10 + n:04d}",
+            email=f"applicant{n}@demo.medkab.local",
+            snils=normalize_snils(
+                f"{500000000 + n * 1111:09d}{snils_checksum(f'{500000000 + n * 1111:09d}'):02d}"
+            ),
+            birth_date=date(1990, 1, 1) + timedelta(days=97 * n),
+            password=secrets.token_urlsafe(24),
+        )
+        for n, (surname, name, patronymic) in enumerate(DEMO_APPLICANTS)
+    ]
+    with current_app.test_request_context():
+        demo_applications.seed(db, ids["worker"], ids["reviewer"], applicants)
     text = "Демо-учётные записи (вход по телефону, email или СНИЛС):\n" + "\n".join(lines)
     note = Path(current_app.instance_path) / "demo-credentials.txt"
     note.touch(mode=0o600)

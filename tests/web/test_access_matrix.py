@@ -104,8 +104,30 @@ EXPECTED: dict[str, dict[str, str]] = {
     "documents.thumb": OWNER_ONLY,
     "documents.update": row(default=NOT_FOUND, worker_a=INVALID),
     "documents.upload": row(default=INVALID),  # no Idempotency-Key
-    # Home and tabs
-    "main.applications": SIGNED_IN,
+    # «Заявления»: the worker's own; a reviewer reads a submitted one (the review screen)
+    "applications.delete": row(default=FORBIDDEN, worker_a=REDIRECT, worker_b=NOT_FOUND),
+    "applications.extract": row(default=NOT_FOUND, worker_a=REDIRECT, reviewer=REDIRECT),
+    "applications.file": row(default=NOT_FOUND, worker_a=OK, reviewer=OK),
+    "applications.files_zip": row(default=NOT_FOUND, worker_a=OK, reviewer=OK),
+    "applications.index": row(default=FORBIDDEN, worker_a=OK, worker_b=OK),
+    "applications.new": row(default=FORBIDDEN, worker_a=OK, worker_b=OK),
+    "applications.new:POST": row(default=FORBIDDEN, worker_a=INVALID, worker_b=INVALID),
+    # A sent application is not a draft: its steps and report go back to its page.
+    "applications.report_form": row(default=FORBIDDEN, worker_a=REDIRECT, worker_b=NOT_FOUND),
+    "applications.report_form:POST": row(
+        default=FORBIDDEN, worker_a=REDIRECT, worker_b=NOT_FOUND
+    ),
+    "applications.show": row(default=NOT_FOUND, worker_a=OK, reviewer=REDIRECT),
+    "applications.sign_options": row(default=FORBIDDEN, worker_a=INVALID, worker_b=NOT_FOUND),
+    "applications.sign_send_code": row(default=FORBIDDEN, worker_a=REDIRECT, worker_b=NOT_FOUND),
+    "applications.sign_with_passkey": row(
+        default=FORBIDDEN, worker_a=INVALID, worker_b=NOT_FOUND
+    ),
+    "applications.sign_with_sms": row(default=FORBIDDEN, worker_a=REDIRECT, worker_b=NOT_FOUND),
+    "applications.step": row(default=FORBIDDEN, worker_a=REDIRECT, worker_b=NOT_FOUND),
+    "applications.step:POST": row(default=FORBIDDEN, worker_a=REDIRECT, worker_b=NOT_FOUND),
+    "applications.withdraw": row(default=FORBIDDEN, worker_a=REDIRECT, worker_b=NOT_FOUND),
+    # Home
     "main.dev_outbox": same(NOT_FOUND),  # only with DEBUG
     "main.index": SIGNED_IN,
     # «Уведомления»
@@ -209,6 +231,7 @@ KIND_EXPECTED = {
 DISPOSABLE = {
     "documents.delete:POST": ("worker_a", "document_id"),
     "documents.restore_original": ("worker_a", "document_id"),
+    "applications.withdraw": ("worker_a", "application_id"),
     "profile.delete:POST": ("worker_a", "record_id"),
     "notifications.read": ("worker_a", "notification_id"),
     "account.sessions_revoke": ("worker_a", "session_id"),
@@ -229,6 +252,7 @@ OBJECT_ARGS = {
     "notification_id",
     "request_id",
     "employment_id",
+    "application_id",
 }
 
 # role: (n for create_active_user, role in the database, TOTP)
@@ -405,8 +429,53 @@ def add_recovery_request(db, user_id, label="Потеряла телефон") -
     )
 
 
+def add_application(db, user_id, label="Терапия") -> int:
+    """A submitted periodic accreditation of the worker's with one attached file."""
+    from webapp.applications import store as applications
+
+    with db.atomic():
+        application_id = applications.create_draft(db, user_id, "periodic", label, {})
+        applications.move(
+            db,
+            application_id,
+            source="draft",
+            target="submitted",
+            action="submit",
+            actor_id=user_id,
+            actor_role="worker",
+            number=f"А-2026-{application_id:06d}",
+            submitted_at=now_iso(),
+            signed_hash="0" * 64,
+            signed_factor="sms",
+            signed_at=now_iso(),
+            stage_deadline="2026-12-03",
+        )
+        key = world_storage[0].put(b"%PDF-1.4 matrix attachment")
+        applications.add_files(
+            db,
+            application_id,
+            1,
+            [
+                {
+                    "doc_type": "activity_report",
+                    "title": "Отчёт",
+                    "file_key": key,
+                    "mime": "application/pdf",
+                    "pages": 1,
+                    "size": 27,
+                    "sha256": "1" * 64,
+                }
+            ],
+        )
+    return application_id
+
+
+world_storage: list = []  # the app's storage, for objects made outside a request
+
+
 def build_world(tmp_path) -> World:
     app = create_app({**settings_for(tmp_path), "WTF_CSRF_ENABLED": False})
+    world_storage[:] = [app.extensions["storage"]]
     db = connect(app.config["DATABASE"])
     try:
         migrate(db)
@@ -435,6 +504,10 @@ def build_world(tmp_path) -> World:
             session_id=add_session(db, a),
             notification_id=add_notification(db, a),
             request_id=add_recovery_request(db, a),
+            application_id=add_application(db, a),
+            file_id=1,
+            step="contacts",
+            action="take",
             record_id=ids["employment"],
             employment_id=ids["employment"],
             inn=ORG_INN,
@@ -498,6 +571,7 @@ LABELS = {
     "session_id": ("sessions", "user_agent"),
     "notification_id": ("notifications", "title"),
     "request_id": ("recovery_requests", "details"),
+    "application_id": ("applications", "specialty"),
 }
 
 
@@ -514,6 +588,7 @@ def fresh(world, key, name, kind) -> int:
                 made = add_record(db, kind, a, **{LABELS[kind][1]: label})
             else:
                 add = {
+                    "application_id": add_application,
                     "session_id": add_session,
                     "notification_id": add_notification,
                     "request_id": add_recovery_request,
@@ -657,6 +732,8 @@ def acted(db, key, found) -> bool:
         return len(rows(db, versions, found[0]["id"])) == 2
     if key == "notifications.read":
         return found[0]["read_at"] is not None
+    if key == "applications.withdraw":
+        return found[0]["state"] == "withdrawn"
     if key == "admin.recovery_decide":
         return found[0]["status"] == "rejected"
     raise AssertionError(f"no check for the fresh objects of {key}")

@@ -208,7 +208,7 @@ def submit(db, application: dict, user, *, expected: str, factor: str, evidence:
     keys = [storage().put(body) for body in bodies]
     try:
         with db.atomic():
-            number = application["number"] or _number(db, today.year)
+            number = application["number"] or new_number(db, today.year)
             started, deadline = _deadline(db, kind, application, target, today)
             round_ = store.last_round(db, application["id"]) + 1
             moved = store.move(
@@ -266,7 +266,7 @@ def submit(db, application: dict, user, *, expected: str, factor: str, evidence:
     return number
 
 
-def _number(db, year: int) -> str:
+def new_number(db, year: int) -> str:
     return f"А-{year}-{store.next_number(db, year):06d}"
 
 

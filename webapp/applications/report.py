@@ -8,8 +8,11 @@ from dataclasses import dataclass
 from datetime import date
 
 from fpdf import FPDF
+from fpdf.enums import XPos, YPos
 
 from webapp.applications.extract import FONT, FONTS
+
+NEXT_LINE = {"new_x": XPos.LMARGIN, "new_y": YPos.NEXT}
 
 
 @dataclass(frozen=True)
@@ -35,7 +38,7 @@ def render(report: Report) -> bytes:
     pdf.set_lang("ru-RU")
     pdf.add_page()
     pdf.set_font(FONT, "B", 13)
-    pdf.multi_cell(0, 7, "ОТЧЁТ\nо профессиональной деятельности", align="C")
+    pdf.multi_cell(0, 7, "ОТЧЁТ\nо профессиональной деятельности", align="C", **NEXT_LINE)
     pdf.ln(3)
     pdf.set_font(FONT, "", 11)
     for label, value in (
@@ -48,7 +51,7 @@ def render(report: Report) -> bytes:
         pdf.set_font(FONT, "B", 11)
         pdf.cell(45, 6.5, label)
         pdf.set_font(FONT, "", 11)
-        pdf.multi_cell(0, 6.5, value)
+        pdf.multi_cell(0, 6.5, value, **NEXT_LINE)
     for title, text in (
         ("1. Основные обязанности и выполняемая работа", report.duties),
         ("2. Профессиональные достижения, внедрённые методы", report.achievements),
@@ -58,9 +61,9 @@ def render(report: Report) -> bytes:
             continue
         pdf.ln(4)
         pdf.set_font(FONT, "B", 11)
-        pdf.multi_cell(0, 6.5, title)
+        pdf.multi_cell(0, 6.5, title, **NEXT_LINE)
         pdf.set_font(FONT, "", 11)
-        pdf.multi_cell(0, 6, text)
+        pdf.multi_cell(0, 6, text, **NEXT_LINE)
     pdf.ln(10)
     pdf.cell(0, 6, f"Дата: {report.written_on:%d.%m.%Y}        Подпись: ____________________")
     pdf.ln(12)
@@ -68,5 +71,6 @@ def render(report: Report) -> bytes:
         0,
         6,
         "СОГЛАСОВАНО\nРуководитель организации ____________________ / ____________________\nМ. П.",
+        **NEXT_LINE,
     )
     return bytes(pdf.output())

@@ -3,6 +3,8 @@ hash is the WebAuthn challenge, so the authenticator's signature covers it) or w
 sent for that hash. A second tap, another tab or a retry finds the application sent and says so.
 """
 
+import re
+
 from flask import abort, current_app, flash, jsonify, request, session, url_for
 from flask_login import current_user
 
@@ -17,6 +19,8 @@ from webapp.auth.store import users
 from webapp.clock import today
 from webapp.db import get_db
 from webapp.extensions import limiter
+
+HEX_DIGEST = re.compile(r"[0-9a-f]{64}")
 
 
 def _current_digest(db, application: dict) -> str | None:
@@ -57,6 +61,8 @@ def sign_options(application_id):
     db = get_db()
     application = _own(application_id)
     digest = request.args.get("digest", "")
+    if not HEX_DIGEST.fullmatch(digest):
+        return jsonify(error="Страница устарела. Обновите её и подпишите снова."), 400
     if _already_sent(application, digest):
         return jsonify(error="Заявление уже отправлено. Обновите страницу."), 409
     if digest != _current_digest(db, application):
