@@ -270,11 +270,16 @@ def purge_sessions():
 @with_appcontext
 def reminders():
     """Send the reminders due today, once each, even alongside another run."""
+    from webapp.applications import overdue
+
     db = _db()
     try:
         result = reminder_runner.run_once(db)
+        with current_app.test_request_context():
+            late = overdue.run(db, now().date())
     finally:
         db.close()
+    click.echo(f"Заявлений с просроченным этапом: {late.overdue}, уведомлений о них: {late.told}")
     click.echo(f"Отправлено: {result.sent}, пропущено: {result.skipped}, ошибок: {result.failed}")
 
 

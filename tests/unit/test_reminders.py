@@ -68,7 +68,8 @@ def test_the_thirty_day_text_names_the_specialty_and_the_date():
         "Подайте заявление на периодическую аккредитацию."
     )
     assert reminder.title == "Аккредитация по специальности «Терапия» истекает через 30 дней"
-    assert reminder.link_endpoint == "profile.record" and reminder.topic == "reminders"
+    assert reminder.link_endpoint == "applications.new" and reminder.topic == "reminders"
+    assert reminder.link_args == {"kind": "periodic", "specialty": "Терапия"}
 
 
 def test_a_late_stage_tells_the_days_really_left():

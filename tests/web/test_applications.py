@@ -217,3 +217,42 @@ def test_the_list_filters_and_pages(app, client):
     assert only_primary.count('class="card application-item"') == 12
     garbage = client.get("/applications?kind=<x>&from=yesterday&after=abc")
     assert garbage.status_code == 200
+
+
+def test_overdue_stages_are_told_once_to_the_worker_and_the_reviewer(app, runner):
+    from tests.conftest import create_active_user
+    from webapp.applications import store
+
+    worker = ready_worker(app)
+    reviewer = create_active_user(app, n=3, role="reviewer")
+    db = connect(app.config["DATABASE"])
+    with db.atomic():
+        application_id = store.create_draft(db, worker, "periodic", "Терапия", {})
+        store.move(
+            db,
+            application_id,
+            source="draft",
+            target="submitted",
+            action="submit",
+            actor_id=worker,
+            actor_role="worker",
+            number="А-2026-000042",
+            submitted_at="2026-01-01T00:00:00+00:00",
+            stage_deadline="2026-01-10",
+            assignee_id=reviewer,
+        )
+    db.close()
+    first = runner.invoke(args=["reminders"])
+    assert "просроченным этапом: 1, уведомлений о них: 2" in first.output
+    second = runner.invoke(args=["reminders"])
+    assert "просроченным этапом: 1, уведомлений о них: 0" in second.output
+    told = rows(
+        app,
+        "select user_id, link from notifications where kind = 'applications' order by user_id",
+    )
+    assert [(t["user_id"], t["link"]) for t in told] == [
+        (worker, f"/applications/{application_id}"),
+        (reviewer, f"/review/{application_id}"),
+    ]
+    bodies = rows(app, "select body from notifications where kind = 'applications'")
+    assert "8 800 550-99-03" in bodies[0]["body"]

@@ -146,7 +146,7 @@ def test_thirty_days_before_expiry_one_notice_and_one_email(app, db, frozen):
     (mail,) = emails(db, "maria@example.ru")
     assert mail["subject"] == notice["title"]
     assert mail["body"].startswith(notice["body"])
-    assert "Открыть кабинет: http://localhost/profile/record\n" in mail["body"]
+    assert "Открыть кабинет: http://localhost/applications/new?kind=periodic" in mail["body"]
     (row,) = db.query("select * from reminders")
     assert row["reminder_key"].endswith(":2026-07-10:t30")
     assert row["due_on"] == "2026-06-10" and row["sent_at"] and row["error"] is None
@@ -218,7 +218,7 @@ def test_sms_only_when_the_worker_asked_for_it(app, db, frozen):
     assert run(app).sent == 2
     texts = list(db.query("select recipient, body from dev_outbox where channel = 'sms'"))
     assert [t["recipient"] for t in texts] == ["+79120000002"]
-    assert "/profile/record" in texts[0]["body"]
+    assert "/applications/new?kind=periodic" in texts[0]["body"]
     assert len(emails(db)) == 2
 
 

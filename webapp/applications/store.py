@@ -361,3 +361,16 @@ def with_result(db, user_id: int) -> list[dict]:
             [user_id],
         )
     ]
+
+
+def overdue(db, today: date, limit: int = 10000) -> list[dict]:
+    """Open applications past their stage's deadline, oldest deadline first."""
+    return list(
+        db.query(
+            "select id, user_id, number, kind, state, assignee_id, stage_deadline "
+            "from applications indexed by applications_queue "
+            "where queue_deadline is not null and queue_deadline < ? "
+            "order by queue_deadline, id limit ?",
+            [today.isoformat(), limit],
+        )
+    )

@@ -163,12 +163,15 @@ def _certificate_reminder(cert: Certificate, today: date) -> Reminder | None:
             f"{when.capitalize()} истекает {noun} по специальности {specialty} (до {until}). "
             "Подайте заявление на периодическую аккредитацию."
         )
+    # The notice opens «Подать заявление» with the kind and specialty filled in.
+    kind = "primary_special" if stage == "expired" else "periodic"
     return Reminder(
         key=f"cert:{cert.id}:{cert.valid_until.isoformat()}:{stage}",
         due_on=due_on,
         title=title,
         body=body,
-        link_endpoint="profile.record",
+        link_endpoint="applications.new",
+        link_args={"kind": kind, "specialty": cert.specialty},
     )
 
 
