@@ -287,12 +287,14 @@ def reminders():
 @with_appcontext
 @click.option("--older-than", default=3600, show_default=True, help="seconds")
 def documents_sweep(older_than):
-    """Delete blobs no version refers to and temp files of crashed writes."""
+    """Delete blobs no document version or application refers to, and temp files of crashed
+    writes."""
+    from webapp.applications.store import all_keys as application_keys
     from webapp.documents.store import all_keys
 
     storage = current_app.extensions["storage"]
     db = _db()
-    known = all_keys(db)
+    known = all_keys(db) | application_keys(db)
     db.close()
     orphans = [key for key in storage.keys_older_than(older_than) if key not in known]
     for key in orphans:

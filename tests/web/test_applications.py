@@ -256,3 +256,17 @@ def test_overdue_stages_are_told_once_to_the_worker_and_the_reviewer(app, runner
     ]
     bodies = rows(app, "select body from notifications where kind = 'applications'")
     assert "8 800 550-99-03" in bodies[0]["body"]
+
+
+def test_the_sweep_keeps_the_copies_attached_to_applications(app, client, runner):
+    ready_worker(app)
+    login(client)
+    docs = [upload(client, "activity_report"), upload(client, "pk_certificate")]
+    application_id = start_periodic(client)
+    fill_periodic(client, application_id, docs)
+    sign_with_sms(client, app, application_id, digest_on_review(client, application_id))
+    result = runner.invoke(args=["documents-sweep", "--older-than", "0"])
+    assert "Удалено файлов без записи: 0" in result.output
+    for f in rows(app, "select id from application_files"):
+        response = client.get(f"/applications/{application_id}/files/{f['id']}")
+        assert response.status_code == 200 and response.data.startswith(b"%PDF")
