@@ -16,6 +16,7 @@ import io
 import os
 import secrets
 import uuid
+from pathlib import Path
 from dataclasses import dataclass, field
 from datetime import timedelta
 from urllib.parse import urlsplit
@@ -127,6 +128,16 @@ EXPECTED: dict[str, dict[str, str]] = {
     "applications.step": row(default=FORBIDDEN, worker_a=REDIRECT, worker_b=NOT_FOUND),
     "applications.step:POST": row(default=FORBIDDEN, worker_a=REDIRECT, worker_b=NOT_FOUND),
     "applications.withdraw": row(default=FORBIDDEN, worker_a=REDIRECT, worker_b=NOT_FOUND),
+    # The public check of a выписка: a garbage token is «not found» for everybody
+    "check.show": same(NOT_FOUND),
+    # The reviewers' side: reviewers only; acting needs the application taken by oneself
+    "review.exams": row(default=FORBIDDEN, reviewer=REDIRECT),
+    "review.file_pages": row(default=FORBIDDEN, reviewer=OK),
+    "review.index": row(default=FORBIDDEN, reviewer=OK),
+    "review.move": row(default=FORBIDDEN, reviewer=REDIRECT),
+    "review.page": row(default=FORBIDDEN, reviewer=OK),
+    "review.show": row(default=FORBIDDEN, reviewer=OK),
+    "review.verdict": row(default=FORBIDDEN, reviewer=REDIRECT),
     # Home
     "main.dev_outbox": same(NOT_FOUND),  # only with DEBUG
     "main.index": SIGNED_IN,
@@ -232,6 +243,7 @@ DISPOSABLE = {
     "documents.delete:POST": ("worker_a", "document_id"),
     "documents.restore_original": ("worker_a", "document_id"),
     "applications.withdraw": ("worker_a", "application_id"),
+    "review.move": ("reviewer", "application_id"),
     "profile.delete:POST": ("worker_a", "record_id"),
     "notifications.read": ("worker_a", "notification_id"),
     "account.sessions_revoke": ("worker_a", "session_id"),
@@ -243,7 +255,15 @@ SWEEPING = {
     "notifications.read_all": "notification_id",
 }
 # Who may act on worker_a's object through a POST route besides worker_a.
-MAY_ACT = {"staff.employment:POST": "hr", "admin.recovery_decide": "admin"}
+# A reviewer acts on submitted applications: takes them (on a fresh one here), and is refused
+# with a flash when not the assignee (verdicts, exam dates) — the fixture's stays unchanged.
+MAY_ACT = {
+    "staff.employment:POST": "hr",
+    "admin.recovery_decide": "admin",
+    "review.move": "reviewer",
+    "review.verdict": "reviewer",
+    "review.exams": "reviewer",
+}
 OBJECT_ARGS = {
     "record_id",
     "document_id",
@@ -450,7 +470,8 @@ def add_application(db, user_id, label="Терапия") -> int:
             signed_at=now_iso(),
             stage_deadline="2026-12-03",
         )
-        key = world_storage[0].put(b"%PDF-1.4 matrix attachment")
+        body = (Path(__file__).parent.parent / "fixtures" / "generated" / "plain.pdf").read_bytes()
+        key = world_storage[0].put(body)
         applications.add_files(
             db,
             application_id,
@@ -462,7 +483,7 @@ def add_application(db, user_id, label="Терапия") -> int:
                     "file_key": key,
                     "mime": "application/pdf",
                     "pages": 1,
-                    "size": 27,
+                    "size": len(body),
                     "sha256": "1" * 64,
                 }
             ],
@@ -734,6 +755,8 @@ def acted(db, key, found) -> bool:
         return found[0]["read_at"] is not None
     if key == "applications.withdraw":
         return found[0]["state"] == "withdrawn"
+    if key == "review.move":  # «Взять в работу»
+        return found[0]["state"] == "registered"
     if key == "admin.recovery_decide":
         return found[0]["status"] == "rejected"
     raise AssertionError(f"no check for the fresh objects of {key}")
@@ -789,6 +812,11 @@ def test_worker_as_objects_are_unchanged(world):
         )
         assert version["original_key"] and world.app.extensions["storage"].get(version["file_key"])
 
+        application = one("applications", ids["application_id"])
+        assert (application["state"], application["assignee_id"]) == ("submitted", None)
+        assert application["exams"] is None
+        verdicts = "select verdict from application_files where application_id = ?"
+        assert [r["verdict"] for r in rows(db, verdicts, ids["application_id"])] == ["pending"]
         assert one("passkeys", ids["passkey_id"])["name"] == "Телефон Марии"
         assert rows(db, "select count(*) as n from passkeys where user_id = ?", a)[0]["n"] == 1
         assert one("sessions", ids["session_id"])["replaced_at"] is None

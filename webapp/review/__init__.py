@@ -1,0 +1,1 @@
+"""The reviewers of the accreditation body: the queue and the review screen."""

@@ -1,0 +1,563 @@
+"""The reviewers of the accreditation body: the queue and the review screen.
+
+Only a reviewer opens these pages; only the reviewer an application is assigned to acts on it
+(moves are checked again by the engine, verdicts and exam dates here). Every look at an
+application or one of its files is in the worker's «Журнал доступа». A refused action flashes
+a Russian reason and changes nothing.
+"""
+
+import re
+from datetime import date
+
+import pypdfium2
+from flask import Blueprint, abort, flash, redirect, request, url_for
+from flask_login import current_user, login_required
+
+from webapp import audit, htmx
+from webapp.applications import engine, states, store
+from webapp.applications.kinds import KINDS, STAGE_OF, STAGES
+from webapp.auth.flows import role_required
+from webapp.auth.store import users
+from webapp.clock import today
+from webapp.db import get_db
+from webapp.documents import store as documents
+from webapp.documents.preview import file_response, jpeg, render_page
+from webapp.documents.types import TYPES
+from webapp.documents.uploads import format_size
+from webapp.forms import options
+from webapp.links import external_url
+from webapp.names import short_name
+from webapp.notifications.deliver import Notice, deliver
+from webapp.paging import keyset
+from webapp.profile import store as profile
+from webapp.profile.forms.records import CATEGORIES, CERTIFICATE_KINDS, EDUCATION_KINDS
+from webapp.profile.store import regulator
+from webapp.review.forms import VERDICTS, MoveForm, QueueFilterForm, VerdictForm, exams_form
+from webapp.workdays import load_overrides, working_days_between
+
+bp = Blueprint("review", __name__, url_prefix="/review")
+
+PREVIEW_WIDTH = 1000
+DECISIONS = ("pass", "fail")  # moves that record the commission's protocol
+EXAM_STATES = ("under_check", "forwarded", "under_review")
+RECORDS_SHOWN = 6  # per group of the applicant's record; the rest are counted
+CURSOR = re.compile(r"^(\d{4}-\d{2}-\d{2})_(\d{1,15})$")
+VERDICT_BADGES = {"pending": "neutral", "accepted": "ok", "needs_fix": "warn"}
+VERDICT_TITLES = {"pending": "Не проверен", **VERDICTS}
+EVENT_TITLES = {
+    **{m.action: m.title for m in states.MOVES.values()},
+    "submit": "Подано",
+    "resubmit": "Подано повторно",
+    "exams": "Назначены даты экзаменов",
+}
+ROLE_WORDS = {"worker": "заявитель", "reviewer": "эксперт", "system": "система"}
+
+
+def working_days(count: int) -> str:
+    """«1 рабочий день», «3 рабочих дня», «5 рабочих дней» (the sign is dropped)."""
+    n = abs(count)
+    if n % 10 == 1 and n % 100 != 11:
+        word = "рабочий день"
+    elif 2 <= n % 10 <= 4 and not 12 <= n % 100 <= 14:
+        word = "рабочих дня"
+    else:
+        word = "рабочих дней"
+    return f"{n} {word}"
+
+
+@bp.context_processor
+def _words():
+    return {
+        "working_days": working_days,
+        "kinds": KINDS,
+        "state_titles": states.STATES,
+        "tones": states.TONES,
+        "doc_types": TYPES,
+        "verdict_titles": VERDICT_TITLES,
+        "verdict_badges": VERDICT_BADGES,
+        "format_size": format_size,
+    }
+
+
+def reviewer_required(view):
+    return login_required(role_required("reviewer")(view))
+
+
+# The queue ----------------------------------------------------------------------------------------
+
+
+def parse_cursor(value: str | None) -> tuple[str, int] | None:
+    """`after=<deadline>_<id>` as (ГГГГ-ММ-ДД, id); anything else is ignored."""
+    match = CURSOR.match(value or "")
+    if not match:
+        return None
+    try:
+        date.fromisoformat(match[1])
+    except ValueError:
+        return None
+    return match[1], int(match[2])
+
+
+def _queue_row(row: dict, day: date, me: int) -> dict:
+    deadline = date.fromisoformat(row["queue_deadline"])
+    holder = {None: "free", me: "me"}.get(row["assignee_id"], "other")
+    return {
+        **row,
+        "applicant": short_name(row["surname"], row["name"], row["patronymic"]),
+        "deadline": deadline,
+        "overdue": deadline < day,
+        "holder": holder,
+    }
+
+
+@bp.get("")
+@reviewer_required
+def index():
+    """The queue of open applications by deadline, with filters and «Показать ещё»."""
+    db = get_db()
+    form = QueueFilterForm(request.args)
+    form.specialty.choices = options(
+        [("", "Все специальности"), *((s, s) for s in store.specialties_in_queue(db))]
+    )
+    form.validate()
+
+    def value(field):
+        return None if field.errors else (field.data or None)
+
+    filters = {
+        "state": value(form.status),
+        "kind": value(form.kind),
+        "specialty": value(form.specialty),
+        "region": value(form.region),
+        "overdue": bool(value(form.overdue)),
+    }
+    if value(form.mine):
+        filters["assignee_id"] = current_user.id
+    day = today(current_user.time_zone)
+    after = parse_cursor(request.args.get("after"))
+    rows = store.queue(db, filters=filters, today=day, after=after, size=store.PAGE)
+    page = keyset(rows, store.PAGE, key=lambda r: (r["queue_deadline"], r["id"]))
+    args = {k: v for k, v in request.args.items() if k != "after" and v}
+    more_url = None
+    if page.more:
+        more_url = url_for("review.index", after="{}_{}".format(*page.next_before), **args)
+    context = dict(
+        page=page,
+        items=[_queue_row(row, day, current_user.id) for row in page.rows],
+        form=form,
+        filtered=any(v for k, v in filters.items()),
+        counts=store.queue_counts(db, current_user.id, day),
+        more_url=more_url,
+    )
+    if after is not None:
+        return htmx.render("review/index.html", "review/_rows.html", **context)
+    return htmx.render("review/index.html", "review/index.html", **context)
+
+
+# The review screen --------------------------------------------------------------------------------
+
+
+def deadline_facts(application: dict, day: date, overrides) -> dict | None:
+    """The current stage, its deadline and the working days left (negative: overdue)."""
+    stage = STAGE_OF.get(application["state"])
+    deadline = application.get("stage_deadline")
+    if stage is None or not deadline:
+        return None
+    title = KINDS[application["kind"]].stages.get(stage, STAGES[stage])[0]
+    left = working_days_between(day, deadline, overrides)
+    return {"stage": title, "deadline": deadline, "left": left, "overdue": left < 0}
+
+
+def _names(db, user_ids) -> dict[int, str]:
+    rows = (users.get_row(db, i) for i in {i for i in user_ids if i})
+    return {r["id"]: short_name(r["surname"], r["name"], r["patronymic"]) for r in rows if r}
+
+
+def _shown(rows: list, limit: int = RECORDS_SHOWN) -> dict:
+    return {"rows": rows[:limit], "more": max(0, len(rows) - limit)}
+
+
+def _applicant(db, application: dict, day: date) -> dict:
+    """The worker's record, read-only and compact: who, contacts, education, certificates,
+    categories, current jobs; and the kind's own answers (hours, the record to confirm)."""
+    person = users.get_row(db, application["user_id"])
+    data = application["data"]
+    contacts = data.get("contacts") or {}
+    records = profile.records(db, application["user_id"])
+    jobs = [
+        j for j in records.get("employment", []) if j["end_date"] is None or j["end_date"] >= day
+    ]
+    chosen = set(data.get("hours") or [])
+    hours = []
+    if chosen:
+        items = engine.hour_items(records, profile.nmo_entries(db, application["user_id"]))
+        hours = [i for i in items if i["key"] in chosen]
+    record_title = None
+    if data.get("record"):
+        kind_name, _, record_id = str(data["record"]).partition(":")
+        record_title = next(
+            (
+                r["title"]
+                for r in regulator.confirmable(db, application["user_id"])
+                if r["kind"] == kind_name and str(r["id"]) == record_id
+            ),
+            "запись удалена из профиля",
+        )
+    birth = person["birth_date"]
+    return {
+        "full_name": " ".join(
+            p for p in (person["surname"], person["name"], person["patronymic"]) if p
+        ),
+        "short_name": short_name(person["surname"], person["name"], person["patronymic"]),
+        "birth_date": date.fromisoformat(birth) if isinstance(birth, str) else birth,
+        "phone": contacts.get("phone") or person["phone"],
+        "email": contacts.get("email") or person["email"],
+        "education": _shown(records.get("education", [])),
+        "certificates": _shown(records.get("certificate", [])),
+        "categories": _shown(records.get("category", [])),
+        "jobs": _shown(jobs),
+        "fields": data.get("fields") or {},
+        "hours": hours,
+        "hours_total": sum(i["hours"] for i in hours),
+        "record_title": record_title,
+    }
+
+
+def _timeline(db, application: dict) -> list[dict]:
+    events = store.events(db, application["id"])
+    names = _names(db, (e["actor_id"] for e in events))
+    return [
+        {
+            **e,
+            "title": EVENT_TITLES.get(e["action"], e["action"]),
+            "who": (
+                f"{names[e['actor_id']]} ({ROLE_WORDS.get(e['actor_role'], e['actor_role'])})"
+                if e["actor_id"] in names
+                else ROLE_WORDS.get(e["actor_role"], "—")
+            ),
+        }
+        for e in reversed(events)
+    ]
+
+
+def _move_form(move: states.Move, *, posted: bool = False) -> MoveForm:
+    """The move's form: bound to the POST when `posted`, else empty."""
+    form = MoveForm(prefix=move.action, **({} if posted else {"formdata": None}))
+    if move.action not in DECISIONS:
+        del form.protocol_number
+        del form.protocol_date
+    return form
+
+
+def _verdict_form(row: dict, *, posted: bool = False) -> VerdictForm:
+    """The file's verdict form: bound to the POST when `posted`, else showing the verdict."""
+    if posted:
+        return VerdictForm(prefix=f"file{row['id']}")
+    data = {"verdict": None if row["verdict"] == "pending" else row["verdict"]}
+    return VerdictForm(
+        prefix=f"file{row['id']}", formdata=None, data={**data, "reason": row["reason"]}
+    )
+
+
+def _exams_form(kind, application: dict, *, posted: bool = False):
+    """The exam dates: bound to the POST when `posted`, else showing the dates set."""
+    stored = {k: date.fromisoformat(v) for k, v in application["exams"].items()}
+    if posted:
+        return exams_form(kind.exams, stored, prefix="exams")
+    return exams_form(kind.exams, stored, prefix="exams", formdata=None, data=stored)
+
+
+def _screen(db, application: dict, status: int = 200, *, verdict_forms=None, move_forms=None,
+            exams=None):  # fmt: skip
+    """The review screen; a refused form comes back in place with its errors (422)."""
+    kind = KINDS[application["kind"]]
+    day = today(current_user.time_zone)
+    mine = application["assignee_id"] == current_user.id
+    files = store.files(db, application["id"])
+    verdict_forms = verdict_forms or {}
+    moves = states.available(application["state"], "reviewer", kind.actions)
+    move_forms = move_forms or {}
+    assignee = _names(db, [application["assignee_id"]]).get(application["assignee_id"])
+    context = dict(
+        application=application,
+        kind=kind,
+        applicant=_applicant(db, application, day),
+        deadline=deadline_facts(application, day, load_overrides(db)),
+        assignee=assignee,
+        mine=mine,
+        own=application["user_id"] == current_user.id,
+        files=files,
+        verdict_forms={f["id"]: verdict_forms.get(f["id"]) or _verdict_form(f) for f in files},
+        can_judge=mine and application["state"] == "under_check",
+        needs_fix=[f for f in files if f["verdict"] == "needs_fix"],
+        moves=moves,
+        move_forms={m.action: move_forms.get(m.action) or _move_form(m) for m in moves},
+        decisions=DECISIONS,
+        exams_form=(
+            exams or _exams_form(kind, application)
+            if kind.exams and application["state"] in EXAM_STATES
+            else None
+        ),
+        exam_titles=dict(kind.exams),
+        events=_timeline(db, application),
+        education_kinds=dict(EDUCATION_KINDS),
+        certificate_kinds=dict(CERTIFICATE_KINDS),
+        categories=dict(CATEGORIES),
+        today_date=day,
+    )
+    return htmx.form_page("review/show.html", status, **context)
+
+
+@bp.get("/<int:application_id>")
+@reviewer_required
+def show(application_id):
+    """One application for review: the applicant's record, the files with their verdicts and
+    viewer, the timeline and the moves its state allows. Each look is audited."""
+    db = get_db()
+    application = store.get_application_or_404(db, application_id, current_user)
+    if application["user_id"] == current_user.id:
+        return redirect(url_for("applications.show", application_id=application_id))
+    audit.record(
+        db,
+        "application.review_view",
+        subject_user_id=application["user_id"],
+        object_type="application",
+        object_id=application_id,
+        details={"number": application["number"]},
+    )
+    return _screen(db, application)
+
+
+def _back(application_id: int, anchor: str | None = None):
+    return htmx.redirect_to(url_for("review.show", application_id=application_id, _anchor=anchor))
+
+
+def _refusal(application: dict) -> str | None:
+    """Why the current reviewer may not act on the application now, or None."""
+    if application["user_id"] == current_user.id:
+        return "Своё заявление проверить нельзя: его рассмотрит другой эксперт."
+    if application["assignee_id"] is None:
+        return "Сначала возьмите заявление в работу."
+    if application["assignee_id"] != current_user.id:
+        return "Заявление в работе у другого эксперта."
+    return None
+
+
+def _refused(application_id: int, message: str, anchor: str | None = None):
+    flash(message, "error")
+    return _back(application_id, anchor)
+
+
+# Files --------------------------------------------------------------------------------------------
+
+
+@bp.get("/<int:application_id>/files/<int:file_id>")
+@reviewer_required
+def file_pages(application_id, file_id):
+    """The viewer of one attached file: its pages as pictures (a fragment for htmx)."""
+    db = get_db()
+    application = store.get_application_or_404(db, application_id, current_user)
+    row = store.get_file_or_404(db, application_id, file_id)
+    return htmx.render(
+        "review/file.html",
+        "review/_pages.html",
+        application=application,
+        file=row,
+        kind=KINDS[application["kind"]],
+    )
+
+
+@bp.get("/<int:application_id>/files/<int:file_id>/pages/<int:number>")
+@reviewer_required
+def page(application_id, file_id, number):
+    """One page of an attached file as a JPEG; opening a file (its first page) is audited."""
+    db = get_db()
+    application = store.get_application_or_404(db, application_id, current_user)
+    row = store.get_file_or_404(db, application_id, file_id)
+    if row["mime"] != "application/pdf" or not 1 <= number <= row["pages"]:
+        abort(404)
+    try:
+        image = render_page(engine.storage().get(row["file_key"]), number - 1, PREVIEW_WIDTH)
+    except pypdfium2.PdfiumError:
+        abort(404)  # not a readable PDF: the page has no picture, the download still works
+    if number == 1 and application["user_id"] != current_user.id:
+        audit.record(
+            db,
+            "application.file_view",
+            subject_user_id=application["user_id"],
+            object_type="application",
+            object_id=application_id,
+            details={"number": application["number"], "file": row["title"]},
+        )
+    return file_response(jpeg(image, 80), "image/jpeg")
+
+
+@bp.post("/<int:application_id>/files/<int:file_id>/verdict")
+@reviewer_required
+def verdict(application_id, file_id):
+    """«Принят» or «Требуется уточнение» (with a reason) on one file of the latest submission,
+    by the assignee while the documents are checked; the worker's own document shows it."""
+    db = get_db()
+    application = store.get_application_or_404(db, application_id, current_user)
+    row = store.get_file_or_404(db, application_id, file_id)
+    anchor = f"file-{file_id}"
+    refusal = _refusal(application)
+    if refusal:
+        return _refused(application_id, refusal, anchor)
+    if application["state"] != "under_check":
+        return _refused(
+            application_id,
+            "Решение по документам принимается, пока заявление «На проверке».",
+            anchor,
+        )
+    if row["round"] != store.last_round(db, application_id):
+        return _refused(application_id, "Этот файл из прежней подачи заявления.", anchor)
+    form = _verdict_form(row, posted=True)
+    if not form.validate_on_submit():
+        return _screen(db, application, 422, verdict_forms={file_id: form})
+    choice = form.verdict.data
+    reason = form.reason.data if choice == "needs_fix" else None
+    with db.atomic():
+        current = store.get(db, application_id)
+        if current["state"] != "under_check" or current["assignee_id"] != current_user.id:
+            changed = True
+        else:
+            changed = False
+            store.set_verdict(db, file_id, choice, reason, current_user.id)
+            if row["document_id"] and row["version"]:
+                documents.set_review(db, row["document_id"], row["version"], choice, reason)
+            audit.record(
+                db,
+                "application.verdict",
+                subject_user_id=application["user_id"],
+                object_type="application",
+                object_id=application_id,
+                details={"number": application["number"], "file": row["title"], "verdict": choice},
+            )
+    if changed:
+        return _refused(application_id, "Заявление уже изменилось. Обновите страницу.", anchor)
+    flash(f"«{row['title']}»: {VERDICTS[choice].lower()}.", "success")
+    return _back(application_id, anchor)
+
+
+# Moves --------------------------------------------------------------------------------------------
+
+
+def _return_comment(db, application_id: int) -> str | None:
+    """What to fix, from the files marked «Требуется уточнение» (a return without a comment)."""
+    marked = [f for f in store.files(db, application_id) if f["verdict"] == "needs_fix"]
+    if not marked:
+        return None
+    return "Требуется уточнение: " + "; ".join(f"{f['title']} — {f['reason']}" for f in marked)
+
+
+@bp.post("/<int:application_id>/move/<action>")
+@reviewer_required
+def move(application_id, action):
+    """One move of the machine by the reviewer (take, check, return, forward, review, pass,
+    fail, confirm, refuse); the engine compares-and-sets, so a second take loses."""
+    db = get_db()
+    application = store.get_application_or_404(db, application_id, current_user)
+    kind = KINDS[application["kind"]]
+    if application["user_id"] == current_user.id:
+        return _refused(application_id, "Своё заявление проверить нельзя.")
+    try:
+        states.target(application["state"], action, "reviewer", kind.actions)
+    except states.MoveRefused as exc:
+        return _refused(application_id, str(exc))
+    rule = states.MOVES[action]
+    if action != "take":
+        refusal = _refusal(application)
+        if refusal:
+            return _refused(application_id, refusal)
+    form = _move_form(rule, posted=True)
+    if not form.validate_on_submit():
+        return _screen(db, application, 422, move_forms={action: form})
+    comment = form.comment.data or None
+    if action == "return" and not comment:
+        comment = _return_comment(db, application_id)
+        if not comment:
+            form.comment.errors = [
+                "Напишите, что исправить, или отметьте документы «Требуется уточнение»."
+            ]
+            return _screen(db, application, 422, move_forms={action: form})
+    elif rule.needs_comment and not comment:
+        form.comment.errors = ["Напишите причину: её увидит заявитель."]
+        return _screen(db, application, 422, move_forms={action: form})
+    columns = {}
+    if action in DECISIONS:
+        columns = {
+            "decision_protocol": form.protocol_number.data,
+            "decision_date": form.protocol_date.data,
+        }
+    try:
+        target = engine.move(
+            db, application, action, current_user, "reviewer", comment=comment, **columns
+        )
+    except engine.MoveRefused as exc:
+        return _refused(application_id, str(exc))
+    flash(f"Заявление {application['number']}: {states.STATES[target].lower()}.", "success")
+    return _back(application_id)
+
+
+# Exams --------------------------------------------------------------------------------------------
+
+
+@bp.post("/<int:application_id>/exams")
+@reviewer_required
+def exams(application_id):
+    """The dates of the kind's exam stages; the worker is told."""
+    db = get_db()
+    application = store.get_application_or_404(db, application_id, current_user)
+    kind = KINDS[application["kind"]]
+    refusal = _refusal(application)
+    if refusal:
+        return _refused(application_id, refusal, "exams")
+    if not kind.exams:
+        return _refused(application_id, "Для этого вида заявления экзамены не назначаются.")
+    if application["state"] not in EXAM_STATES:
+        return _refused(
+            application_id,
+            "Даты экзаменов назначаются, пока заявление на проверке или в комиссии.",
+            "exams",
+        )
+    form = _exams_form(kind, application, posted=True)
+    if not form.validate_on_submit():
+        return _screen(db, application, 422, exams=form)
+    dates = {key: form[key].data for key, _ in kind.exams if form[key].data}
+    text = "; ".join(
+        f"{title} — {dates[key]:%d.%m.%Y}" for key, title in kind.exams if key in dates
+    )
+    state = application["state"]
+    with db.atomic():
+        current = store.get(db, application_id)
+        saved = current["assignee_id"] == current_user.id and store.update(
+            db, application_id, state=state, exams={k: d.isoformat() for k, d in dates.items()}
+        )
+        if saved:
+            store.add_event(
+                db, application_id, current_user.id, "reviewer", "exams", state, state, text
+            )
+            audit.record(
+                db,
+                "application.exams",
+                subject_user_id=application["user_id"],
+                object_type="application",
+                object_id=application_id,
+                details={"number": application["number"], "exams": text},
+            )
+    if not saved:
+        return _refused(application_id, "Заявление уже изменилось. Обновите страницу.", "exams")
+    deliver(
+        db,
+        users.get_row(db, application["user_id"]),
+        Notice(
+            "applications",
+            "Назначены даты экзаменов",
+            f"Заявление {application['number']}: {text}.",
+            link=external_url("applications.show", application_id=application_id),
+            path=url_for("applications.show", application_id=application_id),
+        ),
+    )
+    flash("Даты экзаменов сохранены, заявитель получил уведомление.", "success")
+    return _back(application_id, "exams")
