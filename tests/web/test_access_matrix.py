@@ -16,9 +16,9 @@ import io
 import os
 import secrets
 import uuid
-from pathlib import Path
 from dataclasses import dataclass, field
 from datetime import timedelta
+from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
@@ -115,15 +115,11 @@ EXPECTED: dict[str, dict[str, str]] = {
     "applications.new:POST": row(default=FORBIDDEN, worker_a=INVALID, worker_b=INVALID),
     # A sent application is not a draft: its steps and report go back to its page.
     "applications.report_form": row(default=FORBIDDEN, worker_a=REDIRECT, worker_b=NOT_FOUND),
-    "applications.report_form:POST": row(
-        default=FORBIDDEN, worker_a=REDIRECT, worker_b=NOT_FOUND
-    ),
+    "applications.report_form:POST": row(default=FORBIDDEN, worker_a=REDIRECT, worker_b=NOT_FOUND),
     "applications.show": row(default=NOT_FOUND, worker_a=OK, reviewer=REDIRECT),
     "applications.sign_options": row(default=FORBIDDEN, worker_a=INVALID, worker_b=NOT_FOUND),
     "applications.sign_send_code": row(default=FORBIDDEN, worker_a=REDIRECT, worker_b=NOT_FOUND),
-    "applications.sign_with_passkey": row(
-        default=FORBIDDEN, worker_a=INVALID, worker_b=NOT_FOUND
-    ),
+    "applications.sign_with_passkey": row(default=FORBIDDEN, worker_a=INVALID, worker_b=NOT_FOUND),
     "applications.sign_with_sms": row(default=FORBIDDEN, worker_a=REDIRECT, worker_b=NOT_FOUND),
     "applications.step": row(default=FORBIDDEN, worker_a=REDIRECT, worker_b=NOT_FOUND),
     "applications.step:POST": row(default=FORBIDDEN, worker_a=REDIRECT, worker_b=NOT_FOUND),
