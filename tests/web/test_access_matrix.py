@@ -114,6 +114,7 @@ EXPECTED: dict[str, dict[str, str]] = {
     "applications.new": row(default=FORBIDDEN, worker_a=OK, worker_b=OK),
     "applications.new:POST": row(default=FORBIDDEN, worker_a=INVALID, worker_b=INVALID),
     # A sent application is not a draft: its steps and report go back to its page.
+    "applications.record_extract": row(default=FORBIDDEN, worker_a=NOT_FOUND, worker_b=NOT_FOUND),
     "applications.report_form": row(default=FORBIDDEN, worker_a=REDIRECT, worker_b=NOT_FOUND),
     "applications.report_form:POST": row(default=FORBIDDEN, worker_a=REDIRECT, worker_b=NOT_FOUND),
     "applications.show": row(default=NOT_FOUND, worker_a=OK, reviewer=REDIRECT),
@@ -524,6 +525,7 @@ def build_world(tmp_path) -> World:
             application_id=add_application(db, a),
             file_id=1,
             step="contacts",
+            certificate_id=ids["certificate"],
             action="take",
             record_id=ids["employment"],
             employment_id=ids["employment"],

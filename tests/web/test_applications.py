@@ -1,11 +1,16 @@
 """The worker's side of applications through the Flask test client: the wizard, signing with an
-SMS code, the number, double submission, withdrawing, the list and its filters."""
+SMS code, the number, double submission, withdrawing, the list and its filters, overdue
+notices, and the whole loop to a verifiable выписка."""
 
+import io
 import json
 import re
+import uuid
+from pathlib import Path
 
 from tests.conftest import code_from, csrf_from, post_form
 from tests.web.applications_setup import (
+    PDF,
     digest_on_review,
     fill_periodic,
     login,
@@ -270,3 +275,89 @@ def test_the_sweep_keeps_the_copies_attached_to_applications(app, client, runner
     for f in rows(app, "select id from application_files"):
         response = client.get(f"/applications/{application_id}/files/{f['id']}")
         assert response.status_code == 200 and response.data.startswith(b"%PDF")
+
+
+def test_the_whole_loop_ends_with_a_verifiable_extract(app, client, tmp_path):
+    """Worker files and signs; a reviewer (own client, TOTP) returns it with a remark on the
+    ПК certificate; the worker replaces it and signs again; the reviewer passes it; the worker
+    downloads the signed выписка from the application and from the profile; /check says valid."""
+    from datetime import date
+
+    from tests.conftest import AuthActions, create_active_user
+    from webapp.applications.signature import validate
+
+    app.config["SMS_MIN_INTERVAL_SECONDS"] = 0  # the second signature comes a second later
+    ready_worker(app)
+    create_active_user(app, n=3, role="reviewer")
+    login(client)
+    report, pk = upload(client, "activity_report"), upload(client, "pk_certificate")
+    application_id = start_periodic(client)
+    fill_periodic(client, application_id, [report, pk])
+    sign_with_sms(client, app, application_id, digest_on_review(client, application_id))
+
+    reviewer = app.test_client()
+    AuthActions(reviewer).login("+79120000003")
+    screen = f"/review/{application_id}"
+
+    def act(url, data=None):
+        token = csrf_from(reviewer.get(screen).get_data(as_text=True))
+        response = reviewer.post(url, data={**(data or {}), "csrf_token": token})
+        assert response.status_code == 303, (url, response.status_code)
+
+    act(f"{screen}/move/take")
+    act(f"{screen}/move/check")
+    pk_file = rows(app, "select id from application_files where doc_type = 'pk_certificate'")[0]
+    prefix = f"file{pk_file['id']}"
+    act(
+        f"{screen}/files/{pk_file['id']}/verdict",
+        {f"{prefix}-verdict": "needs_fix", f"{prefix}-reason": "Нечитаемая печать"},
+    )
+    act(f"{screen}/move/return", {"return-comment": "Переснимите удостоверение"})
+    assert rows(app, "select state from applications")[0]["state"] == "returned"
+
+    page = client.get(f"/applications/{application_id}").get_data(as_text=True)
+    assert "Нечитаемая печать" in page and "Исправить и отправить повторно" in page
+    documents = client.get("/documents").get_data(as_text=True)
+    assert "Требуется уточнение" in documents
+    token = csrf_from(client.get(f"/documents/new?replace={pk}").get_data(as_text=True))
+    replaced = client.post(
+        "/documents/upload",
+        data={
+            "csrf_token": token,
+            "doc_type": "pk_certificate",
+            "document_id": str(pk),
+            "pages": [(io.BytesIO(PDF + b"\n% v2\n"), "v2.pdf")],
+        },
+        headers={"Accept": "application/json", "Idempotency-Key": str(uuid.uuid4())},
+        content_type="multipart/form-data",
+    )
+    assert replaced.status_code == 201, replaced.get_data(as_text=True)
+    sign_with_sms(client, app, application_id, digest_on_review(client, application_id))
+    states = [
+        e["to_state"] for e in rows(app, "select to_state from application_events order by id")
+    ]
+    assert states == ["submitted", "registered", "under_check", "returned", "submitted"]
+    accepted = rows(app, "select doc_type, verdict from application_files where round = 2")
+    assert dict((r["doc_type"], r["verdict"]) for r in accepted)["pk_certificate"] == "pending"
+
+    for step in ("take", "check", "forward", "review"):
+        act(f"{screen}/move/{step}")
+    act(
+        f"{screen}/move/pass",
+        {"pass-protocol_number": "17/А", "pass-protocol_date": date.today().isoformat()},
+    )
+    assert rows(app, "select state from applications")[0]["state"] == "passed"
+
+    page = client.get(f"/applications/{application_id}").get_data(as_text=True)
+    assert "Скачать выписку" in page
+    extract = client.get(f"/applications/{application_id}/extract.pdf")
+    assert extract.status_code == 200 and extract.data.startswith(b"%PDF")
+    certificate = Path(app.instance_path) / "extract-signing.crt"  # made on first use
+    assert validate(extract.data, certificate).valid
+    profile = client.get("/profile/record").get_data(as_text=True)
+    link = re.search(r'href="(/applications/record/\d+/extract\.pdf)"', profile).group(1)
+    assert client.get(link).data == extract.data
+    (row,) = rows(app, "select result_token, result_sha256 from applications")
+    check = client.get(f"/check/{row['result_token']}").get_data(as_text=True)
+    assert "Действительна" in check and row["result_sha256"] in check
+    assert "А-" not in check  # no number on the public page

@@ -351,16 +351,6 @@ def by_result_token(db, token: str) -> dict | None:
     )
 
 
-def with_result(db, user_id: int) -> list[dict]:
-    """The worker's applications that produced a выписка, newest first."""
-    return [
-        _parsed(row)
-        for row in db.query(
-            "select * from applications where user_id = ? and result_key is not null "
-            "order by id desc",
-            [user_id],
-        )
-    ]
 
 
 def overdue(db, today: date, limit: int = 10000) -> list[dict]:
@@ -374,3 +364,13 @@ def overdue(db, today: date, limit: int = 10000) -> list[dict]:
             [today.isoformat(), limit],
         )
     )
+
+
+def with_result_for_record(db, user_id: int, record_id: int) -> dict | None:
+    """The worker's application whose decision added this record and issued a выписка."""
+    rows = db.query(
+        "select * from applications where user_id = ? and record_id = ? "
+        "and result_key is not null order by id desc limit 1",
+        [user_id, record_id],
+    )
+    return _parsed(next(rows, None))

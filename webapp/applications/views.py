@@ -6,7 +6,7 @@ import zipfile
 from datetime import date
 from urllib.parse import quote
 
-from flask import Blueprint, Response, flash, redirect, request, url_for
+from flask import Blueprint, Response, abort, flash, redirect, request, url_for
 from flask_login import current_user, login_required
 
 from webapp import audit, htmx
@@ -216,5 +216,16 @@ def extract(application_id):
     if not application["result_key"]:
         flash("Выписки по этому заявлению нет.", "error")
         return redirect(url_for("applications.show", application_id=application_id))
+    body = engine.storage().get(application["result_key"])
+    return file_response(body, "application/pdf", f"Выписка {application['number']}.pdf")
+
+
+@bp.get("/record/<int:certificate_id>/extract.pdf")
+@worker_required
+def record_extract(certificate_id):
+    """«Получить выписку» from the profile: the выписка of the decision that added the record."""
+    application = store.with_result_for_record(get_db(), current_user.id, certificate_id)
+    if application is None:
+        abort(404)
     body = engine.storage().get(application["result_key"])
     return file_response(body, "application/pdf", f"Выписка {application['number']}.pdf")
