@@ -45,7 +45,7 @@ PAGES = [
     Page("nmo", "/profile/nmo", "Баллы НМО", "worker"),
     Page("check", "/profile/check", "Проверка данных", "worker"),
     Page("access-log", "/profile/access-log", "Журнал доступа к моим данным", "worker"),
-    Page("applications", "/applications", "Заявления", "worker"),
+    Page("applications", "/applications", "Мои заявления", "worker"),
     Page("profile", "/profile", "Профиль", "worker"),
     Page("sessions", "/account/sessions", "Мои сессии", "worker"),
     Page("history", "/account/history", "История входов", "worker"),

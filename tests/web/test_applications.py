@@ -340,8 +340,14 @@ def test_the_whole_loop_ends_with_a_verifiable_extract(app, client, tmp_path):
     accepted = rows(app, "select doc_type, verdict from application_files where round = 2")
     assert dict((r["doc_type"], r["verdict"]) for r in accepted)["pk_certificate"] == "pending"
 
-    for step in ("take", "check", "forward", "review"):
-        act(f"{screen}/move/{step}")
+    act(f"{screen}/move/take")
+    act(f"{screen}/move/check")
+    act(f"{screen}/move/forward")  # refused: nothing accepted yet
+    assert rows(app, "select state from applications")[0]["state"] == "under_check"
+    for f in rows(app, "select id from application_files where round = 2"):
+        act(f"{screen}/files/{f['id']}/verdict", {f"file{f['id']}-verdict": "accepted"})
+    act(f"{screen}/move/forward")
+    act(f"{screen}/move/review")
     act(
         f"{screen}/move/pass",
         {"pass-protocol_number": "17/А", "pass-protocol_date": date.today().isoformat()},

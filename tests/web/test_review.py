@@ -206,6 +206,9 @@ def test_a_reviewer_who_applied_is_sent_to_the_own_page_and_cannot_act(app, clie
     html = follow(client, post(client, f"/review/{own}/move/take"))
     assert "Своё заявление проверить нельзя" in html
     assert application(app, own)["state"] == "submitted"
+    other = submit(app, people.worker, n=2)
+    queue = client.get("/review").get_data(as_text=True)
+    assert f"/review/{other}" in queue and f"/review/{own}\"" not in queue
 
 
 # The queue ----------------------------------------------------------------------------------------
@@ -299,6 +302,7 @@ def test_parse_cursor_and_working_days_words():
     assert parse_cursor("2026-12-01_42") == ("2026-12-01", 42)
     assert parse_cursor("2026-02-30_1") is None
     assert parse_cursor(None) is None and parse_cursor("2026-12-01_-1") is None
+    assert parse_cursor("2026-12-01_5\n") is None
     assert [working_days(n) for n in (1, 2, 5, 11, 21, -3)] == [
         "1 рабочий день",
         "2 рабочих дня",
@@ -546,8 +550,20 @@ def test_return_with_a_comment_alone(app, client, reviewer):
     assert "Приложите отчёт за 5 лет." in notices(app, reviewer.worker)[-1]["body"]
 
 
+def accept_all(client, application_id, csrf):
+    for file in table(client.application, "select id from application_files"):
+        response = post(
+            client,
+            f"/review/{application_id}/files/{file['id']}/verdict",
+            {f"file{file['id']}-verdict": "accepted"},
+            csrf,
+        )
+        assert response.status_code == 303
+
+
 def to_review(client, app, application_id):
     csrf = take_and_check(client, application_id)
+    accept_all(client, application_id, csrf)
     for action in ("forward", "review"):
         assert post(client, f"/review/{application_id}/move/{action}", csrf=csrf).status_code == 303
     assert application(app, application_id)["state"] == "under_review"
@@ -690,3 +706,35 @@ def test_every_invalid_move_is_refused_without_change(app, client, reviewer, act
             assert len(events(app, application_id)) == count
             checked += 1
     assert checked >= 20
+
+
+def test_return_joins_the_comment_and_the_remarks_on_files(app, client, reviewer):
+    application_id = submit(app, reviewer.worker)
+    csrf = take_and_check(client, application_id)
+    [file] = table(app, "select id from application_files")
+    name = f"file{file['id']}"
+    post(
+        client,
+        f"/review/{application_id}/files/{file['id']}/verdict",
+        {f"{name}-verdict": "needs_fix", f"{name}-reason": "Нет печати"},
+        csrf,
+    )
+    post(
+        client, f"/review/{application_id}/move/return", {"return-comment": "См. замечания."}, csrf
+    )
+    comment = events(app, application_id)[-1]["comment"]
+    assert comment == "См. замечания. Требуется уточнение: Диплом — Нет печати"
+
+
+def test_forward_waits_until_every_file_is_accepted(app, client, reviewer):
+    application_id = submit(app, reviewer.worker, files=2)
+    csrf = take_and_check(client, application_id)
+    html = client.get(f"/review/{application_id}").get_data(as_text=True)
+    assert "Не приняты: 2." in html and "disabled" in html
+    refused = follow(client, post(client, f"/review/{application_id}/move/forward", csrf=csrf))
+    assert "Сначала примите все документы" in refused
+    assert application(app, application_id)["state"] == "under_check"
+    accept_all(client, application_id, csrf)
+    assert "Не приняты" not in client.get(f"/review/{application_id}").get_data(as_text=True)
+    assert post(client, f"/review/{application_id}/move/forward", csrf=csrf).status_code == 303
+    assert application(app, application_id)["state"] == "forwarded"

@@ -15,6 +15,7 @@ from webapp.auth.store import users
 from webapp.clock import now_iso
 from webapp.clock import today as local_today
 from webapp.documents import store as documents
+from webapp.documents.types import TYPES
 from webapp.links import external_url
 from webapp.notifications.deliver import Notice, deliver
 from webapp.profile import readiness as profile_rules
@@ -122,7 +123,7 @@ def assemble(db, application: dict, today: date) -> Draft:
         attachments=tuple(
             {
                 "doc_type": a["doc_type"],
-                "title": a["title"] or a["doc_type"],
+                "title": a["title"] or TYPES[a["doc_type"]].title,
                 "size": a["size"],
                 "mime": a["mime"],
             }
@@ -152,7 +153,7 @@ def signed_form(db, draft: Draft) -> tuple[str, list[dict], list[bytes]]:
     facts = [
         {
             "doc_type": a["doc_type"],
-            "title": a["title"] or a["doc_type"],
+            "title": a["title"] or TYPES[a["doc_type"]].title,
             "sha256": hashlib.sha256(body).hexdigest(),
             "size": len(body),
             "document_id": a["id"],
@@ -284,6 +285,15 @@ def move(db, application: dict, action: str, user, role: str, *, comment=None, *
         raise MoveRefused("Напишите причину: её увидит заявитель.")
     if role == "reviewer" and action != "take" and application["assignee_id"] != user.id:
         raise MoveRefused("Заявление в работе у другого эксперта.")
+    if move_rule.needs_accepted_files:
+        unchecked = [
+            f["title"] for f in store.files(db, application["id"]) if f["verdict"] != "accepted"
+        ]
+        if unchecked:
+            raise MoveRefused(
+                "Сначала примите все документы или верните заявление на доработку. "
+                "Не приняты: " + ", ".join(unchecked) + "."
+            )
     today = _today(user)
     started, deadline = _deadline(db, kind, application, target, today)
     extra = dict(columns)

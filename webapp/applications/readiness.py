@@ -7,6 +7,7 @@ from datetime import date
 
 from webapp.applications.kinds import Kind
 from webapp.documents.types import TYPES
+from webapp.documents.uploads import format_size
 from webapp.profile import readiness as profile_rules
 
 MAX_FILE_BYTES = 5 * 1024 * 1024
@@ -88,12 +89,22 @@ def _documents(facts: Facts):
     return not missing, text, todo, "Обязательные документы"
 
 
+def files_word(n: int) -> str:
+    """«файл», «файла», «файлов» for n."""
+    if n % 10 == 1 and n % 100 != 11:
+        return "файл"
+    if 2 <= n % 10 <= 4 and not 12 <= n % 100 <= 14:
+        return "файла"
+    return "файлов"
+
+
 def _sizes(facts: Facts):
     total = sum(a["size"] for a in facts.attachments)
     big = [a["title"] for a in facts.attachments if a["size"] > MAX_FILE_BYTES]
     not_pdf = [a["title"] for a in facts.attachments if a["mime"] != "application/pdf"]
+    count = len(facts.attachments)
     text = (
-        f"{len(facts.attachments)} файлов, {total / 1048576:.1f} из "
+        f"{count} {files_word(count)}, всего {format_size(total)} из "
         f"{MAX_TOTAL_BYTES // 1048576} МБ; каждый не больше {MAX_FILE_BYTES // 1048576} МБ."
     )
     if not_pdf:

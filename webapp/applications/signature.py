@@ -1,11 +1,13 @@
 """The выписка's PAdES signature: the server's own key and self-signed certificate in instance/,
 signing (PAdES B-B) and checking a signed PDF against that certificate. No Flask here."""
 
+import asyncio
 import contextlib
 import hashlib
 import io
 import os
 import tempfile
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -131,9 +133,25 @@ def _self_signed(key: ec.EllipticCurvePrivateKey, common_name: str) -> x509.Cert
     )
 
 
+def _outside_event_loop(function, *args):
+    """pyHanko's synchronous calls run `asyncio.run()`, which refuses to start inside a thread
+    that already runs an event loop (an embedding server, a test harness): there, call it from
+    a short-lived thread of its own."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return function(*args)
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(function, *args).result()
+
+
 def sign(pdf: bytes, instance_path: Path) -> bytes:
     """The PDF with a PAdES B-B signature (invisible field «Signature») by the instance key,
     appended as an incremental update, so the original bytes stay as they were."""
+    return _outside_event_loop(_sign, pdf, instance_path)
+
+
+def _sign(pdf: bytes, instance_path: Path) -> bytes:
     key_path, cert_path = ensure_signing_key(instance_path)
     signer = signers.SimpleSigner.load(str(key_path), str(cert_path))
     if signer is None:  # pyHanko logs the cause and returns None
@@ -154,6 +172,10 @@ def sign(pdf: bytes, instance_path: Path) -> bytes:
 def validate(pdf: bytes, certificate_pem_path: Path) -> Validity:
     """Check the PDF's signature against the certificate as the only trust root. Never raises:
     an unsigned, tampered, foreign-signed or unreadable file answers valid=False."""
+    return _outside_event_loop(_validate, pdf, certificate_pem_path)
+
+
+def _validate(pdf: bytes, certificate_pem_path: Path) -> Validity:
     try:
         root = load_cert_from_pemder(str(certificate_pem_path))
         reader = PdfFileReader(io.BytesIO(pdf), strict=False)

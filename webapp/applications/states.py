@@ -53,6 +53,7 @@ class Move:
     sources: tuple[str, ...]
     target: str
     needs_comment: bool = False
+    needs_accepted_files: bool = False  # every file of the last submission «Принят»
 
 
 MOVES = {
@@ -71,7 +72,14 @@ MOVES = {
             "returned",
             needs_comment=True,
         ),
-        Move("forward", "Передать в комиссию", "reviewer", ("under_check",), "forwarded"),
+        Move(
+            "forward",
+            "Передать в комиссию",
+            "reviewer",
+            ("under_check",),
+            "forwarded",
+            needs_accepted_files=True,
+        ),
         Move("review", "Начать рассмотрение", "reviewer", ("forwarded",), "under_review"),
         Move("pass", "Аккредитация пройдена", "reviewer", ("under_review",), "passed"),
         Move(
@@ -82,7 +90,14 @@ MOVES = {
             "not_passed",
             needs_comment=True,
         ),
-        Move("confirm", "Подтвердить", "reviewer", ("under_check",), "confirmed"),
+        Move(
+            "confirm",
+            "Подтвердить",
+            "reviewer",
+            ("under_check",),
+            "confirmed",
+            needs_accepted_files=True,
+        ),
         Move("refuse", "Отказать", "reviewer", ("under_check",), "refused", needs_comment=True),
     )
 }

@@ -309,6 +309,9 @@ def queue(db, *, filters: dict, today: date, after=None, size=PAGE) -> list[dict
     if filters.get("overdue"):
         where.append("a.queue_deadline < ?")
         params.append(today.isoformat())
+    if filters.get("not_user_id") is not None:  # a reviewer never reviews their own
+        where.append("a.user_id != ?")
+        params.append(filters["not_user_id"])
     if after is not None:
         where.append("(a.queue_deadline, a.id) > (?, ?)")
         params.extend(after)
@@ -349,8 +352,6 @@ def by_result_token(db, token: str) -> dict | None:
     return _parsed(
         next(db.query("select * from applications where result_token = ?", [token]), None)
     )
-
-
 
 
 def overdue(db, today: date, limit: int = 10000) -> list[dict]:

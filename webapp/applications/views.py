@@ -10,7 +10,7 @@ from flask import Blueprint, Response, abort, flash, redirect, request, url_for
 from flask_login import current_user, login_required
 
 from webapp import audit, htmx
-from webapp.applications import engine, states, store
+from webapp.applications import engine, signing, states, store
 from webapp.applications.forms import ActionForm, FilterForm
 from webapp.applications.kinds import KINDS, STAGE_OF, STAGES
 from webapp.auth.flows import role_required
@@ -24,7 +24,7 @@ from webapp.workdays import load_overrides, working_days_between
 
 bp = Blueprint("applications", __name__, url_prefix="/applications")
 
-VERDICTS = {"pending": "На проверке", "accepted": "Принят", "needs_fix": "Требуется уточнение"}
+VERDICTS = {"pending": "Не проверен", "accepted": "Принят", "needs_fix": "Требуется уточнение"}
 
 
 @bp.context_processor
@@ -36,6 +36,7 @@ def _words():
         "doc_types": TYPES,
         "verdicts": VERDICTS,
         "format_size": format_size,
+        "grouped": signing.grouped,
     }
 
 

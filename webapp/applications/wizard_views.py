@@ -292,6 +292,15 @@ def step(application_id, step):
     data, columns = _saved(step, application, form)
     revision = store.save_draft(db, application_id, data, form.revision.data, **columns)
     if revision is None:
+        # An autosave of this very change may have landed first (a slow network): if the
+        # draft already holds what this form says, it is saved, not a conflict.
+        latest = store.get(db, application_id)
+        if latest["state"] in EDITABLE and _saved(step, latest, form) == (
+            latest["data"],
+            {k: latest[k] for k in columns},
+        ):
+            revision = latest["revision"]
+    if revision is None:
         message = (
             "Черновик изменён в другой вкладке или на другом устройстве. Обновите страницу, "
             "чтобы увидеть последнюю версию."

@@ -41,7 +41,7 @@ PREVIEW_WIDTH = 1000
 DECISIONS = ("pass", "fail")  # moves that record the commission's protocol
 EXAM_STATES = ("under_check", "forwarded", "under_review")
 RECORDS_SHOWN = 6  # per group of the applicant's record; the rest are counted
-CURSOR = re.compile(r"^(\d{4}-\d{2}-\d{2})_(\d{1,15})$")
+CURSOR = re.compile(r"(\d{4}-\d{2}-\d{2})_(\d{1,15})")
 VERDICT_BADGES = {"pending": "neutral", "accepted": "ok", "needs_fix": "warn"}
 VERDICT_TITLES = {"pending": "Не проверен", **VERDICTS}
 EVENT_TITLES = {
@@ -88,7 +88,7 @@ def reviewer_required(view):
 
 def parse_cursor(value: str | None) -> tuple[str, int] | None:
     """`after=<deadline>_<id>` as (ГГГГ-ММ-ДД, id); anything else is ignored."""
-    match = CURSOR.match(value or "")
+    match = CURSOR.fullmatch(value or "")
     if not match:
         return None
     try:
@@ -135,9 +135,10 @@ def index():
         filters["assignee_id"] = current_user.id
     day = today(current_user.time_zone)
     after = parse_cursor(request.args.get("after"))
+    filters["not_user_id"] = current_user.id
     rows = store.queue(db, filters=filters, today=day, after=after, size=store.PAGE)
     page = keyset(rows, store.PAGE, key=lambda r: (r["queue_deadline"], r["id"]))
-    args = {k: v for k, v in request.args.items() if k != "after" and v}
+    args = {k: v for k, v in request.args.items() if k in form.data and v}
     more_url = None
     if page.more:
         more_url = url_for("review.index", after="{}_{}".format(*page.next_before), **args)
@@ -145,7 +146,7 @@ def index():
         page=page,
         items=[_queue_row(row, day, current_user.id) for row in page.rows],
         form=form,
-        filtered=any(v for k, v in filters.items()),
+        filtered=any(filters.values()),
         counts=store.queue_counts(db, current_user.id, day),
         more_url=more_url,
     )
@@ -290,6 +291,7 @@ def _screen(db, application: dict, status: int = 200, *, verdict_forms=None, mov
         verdict_forms={f["id"]: verdict_forms.get(f["id"]) or _verdict_form(f) for f in files},
         can_judge=mine and application["state"] == "under_check",
         needs_fix=[f for f in files if f["verdict"] == "needs_fix"],
+        not_accepted=[f for f in files if f["verdict"] != "accepted"],
         moves=moves,
         move_forms={m.action: move_forms.get(m.action) or _move_form(m) for m in moves},
         decisions=DECISIONS,
@@ -444,7 +446,7 @@ def verdict(application_id, file_id):
 
 
 def _return_comment(db, application_id: int) -> str | None:
-    """What to fix, from the files marked «Требуется уточнение» (a return without a comment)."""
+    """What to fix, from the files marked «Требуется уточнение», for the return's comment."""
     marked = [f for f in store.files(db, application_id) if f["verdict"] == "needs_fix"]
     if not marked:
         return None
@@ -474,8 +476,9 @@ def move(application_id, action):
     if not form.validate_on_submit():
         return _screen(db, application, 422, move_forms={action: form})
     comment = form.comment.data or None
-    if action == "return" and not comment:
-        comment = _return_comment(db, application_id)
+    if action == "return":
+        # The worker reads the remarks on the files in the notice too.
+        comment = " ".join(filter(None, (comment, _return_comment(db, application_id)))) or None
         if not comment:
             form.comment.errors = [
                 "Напишите, что исправить, или отметьте документы «Требуется уточнение»."
