@@ -208,7 +208,7 @@ def test_a_reviewer_who_applied_is_sent_to_the_own_page_and_cannot_act(app, clie
     assert application(app, own)["state"] == "submitted"
     other = submit(app, people.worker, n=2)
     queue = client.get("/review").get_data(as_text=True)
-    assert f"/review/{other}" in queue and f"/review/{own}\"" not in queue
+    assert f"/review/{other}" in queue and f'/review/{own}"' not in queue
 
 
 # The queue ----------------------------------------------------------------------------------------
