@@ -80,6 +80,11 @@ def next_step(page, base: str, application_id: int, step: str) -> None:
     fits(page)
 
 
+def grouped(digest: str) -> str:
+    """The hash as the application page shows it: groups of four."""
+    return " ".join(digest[i : i + 4] for i in range(0, len(digest), 4))
+
+
 def review_step_ready(page) -> str:
     """The review step says it can be sent, every required rule is ✓; returns the hash shown."""
     readiness = page.locator("section.readiness")
@@ -196,7 +201,7 @@ def test_an_application_from_filing_to_a_checked_extract(site, new_context, tmp_
     page.goto(app_url)
     expect(page.get_by_role("heading", level=1)).to_have_text(f"Заявление {number}")
     expect(page.locator(".status-line .chip")).to_have_text("Подано")
-    expect(page.locator("code.digest-inline")).to_have_text(first_digest)
+    expect(page.locator("code.digest-inline")).to_have_text(grouped(first_digest))
     fits(page)
     settle(page)
     shot(page, "applications-journey-02-application-360")
@@ -275,7 +280,7 @@ def test_an_application_from_filing_to_a_checked_extract(site, new_context, tmp_
     expect(timeline.nth(2)).to_contain_text("На проверке")
     expect(timeline.nth(3)).to_contain_text("Зарегистрировано")
     expect(timeline.nth(4)).to_contain_text("Подано")
-    expect(page.locator("code.digest-inline")).to_have_text(second_digest)
+    expect(page.locator("code.digest-inline")).to_have_text(grouped(second_digest))
     fits(page)
 
     # ---- The reviewer: checks again, accepts, forwards, reviews, passes ---------------------
