@@ -135,8 +135,9 @@ def index():
         filters["assignee_id"] = current_user.id
     day = today(current_user.time_zone)
     after = parse_cursor(request.args.get("after"))
-    filters["not_user_id"] = current_user.id
-    rows = store.queue(db, filters=filters, today=day, after=after, size=store.PAGE)
+    rows = store.queue(
+        db, filters={**filters, "not_user_id": current_user.id}, today=day, after=after
+    )
     page = keyset(rows, store.PAGE, key=lambda r: (r["queue_deadline"], r["id"]))
     args = {k: v for k, v in request.args.items() if k in form.data and v}
     more_url = None
