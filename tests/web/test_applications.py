@@ -367,3 +367,5 @@ def test_the_whole_loop_ends_with_a_verifiable_extract(app, client, tmp_path):
     check = client.get(f"/check/{row['result_token']}").get_data(as_text=True)
     assert "Действительна" in check and row["result_sha256"] in check
     assert "А-" not in check  # no number on the public page
+    log = client.get("/profile/access-log").get_data(as_text=True)
+    assert "Эксперт открыл заявление" in log and "Решение: аккредитация пройдена" in log
