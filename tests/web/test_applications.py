@@ -369,3 +369,69 @@ def test_the_whole_loop_ends_with_a_verifiable_extract(app, client, tmp_path):
     assert "А-" not in check  # no number on the public page
     log = client.get("/profile/access-log").get_data(as_text=True)
     assert "Эксперт открыл заявление" in log and "Решение: аккредитация пройдена" in log
+
+
+def test_a_passkey_signs_the_hash_itself_and_a_replay_changes_nothing(app, client):
+    from tests.soft_authenticator import SoftAuthenticator, unb64url
+    from tests.web.test_factors import add_passkey, post_json
+
+    ready_worker(app)
+    login(client)
+    authenticator = SoftAuthenticator()
+    assert add_passkey(client, authenticator)[0].status_code == 200
+    docs = [upload(client, "activity_report"), upload(client, "pk_certificate")]
+    application_id = start_periodic(client)
+    fill_periodic(client, application_id, docs)
+    review = client.get(f"/applications/{application_id}/step/review").get_data(as_text=True)
+    options_url = re.search(r'data-options="([^"]+)"', review).group(1).replace("&amp;", "&")
+    digest = re.search(r"digest=([0-9a-f]{64})", options_url).group(1)
+    csrf = csrf_from(review)
+    options = post_json(client, options_url, csrf=csrf).get_json()
+    assert unb64url(options["challenge"]) == bytes.fromhex(digest)
+    assert options["userVerification"] == "required"
+    answer = authenticator.get(options)
+    signed = post_json(client, f"/applications/{application_id}/sign/passkey", answer, csrf=csrf)
+    assert signed.status_code == 200, signed.get_data(as_text=True)
+    assert signed.get_json()["redirect"].startswith(f"/applications/{application_id}")
+    (row,) = rows(app, "select * from applications")
+    assert (row["state"], row["signed_factor"], row["signed_hash"]) == (
+        "submitted",
+        "passkey",
+        digest,
+    )
+    evidence = json.loads(row["signature"])
+    client_data = json.loads(unb64url(evidence["client_data_json"]))
+    assert unb64url(client_data["challenge"]) == bytes.fromhex(digest)
+
+    replay = post_json(client, f"/applications/{application_id}/sign/passkey", answer, csrf=csrf)
+    assert replay.status_code == 400 and "устарел" in replay.get_json()["error"]
+    assert len(rows(app, "select * from applications")) == 1
+    assert len(rows(app, "select * from application_events")) == 1
+
+
+def test_a_deleted_document_stops_the_signature_with_a_clear_message(app, client, outbox):
+    ready_worker(app)
+    login(client)
+    docs = [upload(client, "activity_report"), upload(client, "pk_certificate")]
+    application_id = start_periodic(client)
+    fill_periodic(client, application_id, docs)
+    digest = digest_on_review(client, application_id)
+    review = f"/applications/{application_id}/step/review"
+    post_form(
+        client, f"/applications/{application_id}/sign/sms/send", {"digest": digest}, page=review
+    )
+    code = code_from(outbox()[0]["body"])
+    deleted = post_form(
+        client, f"/documents/{docs[1]}/delete", {}, page=f"/documents/{docs[1]}/delete"
+    )
+    assert deleted.status_code == 303
+    response = post_form(
+        client,
+        f"/applications/{application_id}/sign/sms",
+        {"digest": digest, "code": code},
+        page=review,
+    )
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "удалён" in page
+    assert rows(app, "select state from applications")[0]["state"] == "draft"
+    assert not rows(app, "select * from application_files")
