@@ -435,3 +435,12 @@ def test_a_deleted_document_stops_the_signature_with_a_clear_message(app, client
     assert "удалён" in page
     assert rows(app, "select state from applications")[0]["state"] == "draft"
     assert not rows(app, "select * from application_files")
+
+
+def test_the_dashboard_shows_the_latest_applications(app, client):
+    ready_worker(app)
+    login(client)
+    assert "Заявлений пока нет" in client.get("/").get_data(as_text=True)
+    application_id = start_periodic(client)
+    home = client.get("/").get_data(as_text=True)
+    assert f"/applications/{application_id}/step/applicant" in home and "Черновик" in home

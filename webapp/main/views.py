@@ -4,6 +4,9 @@ from flask import Blueprint, abort, current_app, render_template
 from flask_login import current_user, login_required
 
 from webapp.adapters import outbox
+from webapp.applications import store as application_store
+from webapp.applications.kinds import KINDS
+from webapp.applications.states import STATES, TONES
 from webapp.auth.flows import cipher
 from webapp.auth.store.users import get_row
 from webapp.clock import today
@@ -18,10 +21,20 @@ bp = Blueprint("main", __name__)
 def index():
     """Dashboard: account status, profile completeness and what needs attention."""
     summary = None
+    applications = []
     if current_user.has_role("worker"):
         db = get_db()
         summary = build(db, get_row(db, current_user.id), cipher(), today(current_user.time_zone))
-    return render_template("main/index.html", account=current_user, summary=summary)
+        applications = application_store.for_user(db, current_user.id, size=3)[:3]
+    return render_template(
+        "main/index.html",
+        account=current_user,
+        summary=summary,
+        applications=applications,
+        kinds=KINDS,
+        state_titles=STATES,
+        tones=TONES,
+    )
 
 
 @bp.get("/dev/outbox")
