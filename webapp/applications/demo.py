@@ -7,7 +7,7 @@ from datetime import date, timedelta
 
 from flask import current_app
 
-from webapp.applications import engine, report, store
+from webapp.applications import engine, report, states, store
 from webapp.auth.store import users
 from webapp.clock import now_iso
 
@@ -86,6 +86,9 @@ def _submitted(db, user_id: int, kind: str, specialty, region: str, files, data=
 def _moves(db, application: dict, reviewer, actions, **last_columns) -> dict:
     for index, action in enumerate(actions):
         columns = last_columns if index == len(actions) - 1 else {}
+        if states.MOVES[action].needs_accepted_files:
+            for f in store.files(db, application["id"]):
+                store.set_verdict(db, f["id"], "accepted", None, reviewer.id)
         engine.move(db, application, action, reviewer, "reviewer", **columns)
         application = store.get(db, application["id"])
     return application
