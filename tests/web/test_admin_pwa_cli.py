@@ -131,7 +131,8 @@ def test_cli_migrate_is_idempotent(runner):
 def test_cli_seeds_demo_only_into_an_empty_database(app, runner, db):
     first = runner.invoke(args=["seed-demo"])
     assert first.exit_code == 0 and "пароль" in first.output
-    assert db.execute("select count(*) from users").fetchone()[0] == 4
+    # the four demo accounts and seven applicants who fill the reviewer's queue
+    assert db.execute("select count(*) from users").fetchone()[0] == 11
     roles = {r[0] for r in db.execute("select role from user_roles")}
     assert roles == {"worker", "reviewer", "orgadmin", "admin"}
     # the demo worker has a record whose accreditation window is open
@@ -144,9 +145,17 @@ def test_cli_seeds_demo_only_into_an_empty_database(app, runner, db):
     )
     ready = client.get("/profile/readiness").get_data(as_text=True)
     assert "Окно подачи открыто" in ready
+    # applications in several states; the passed one has its signed выписка
+    states = dict(db.execute("select state, count(*) from applications group by state").fetchall())
+    assert states["passed"] == 1 and states["under_check"] >= 2 and states["submitted"] >= 2
+    mine = client.get("/applications").get_data(as_text=True)
+    assert "Аккредитация пройдена" in mine
+    passed = db.execute("select id from applications where state = 'passed'").fetchone()[0]
+    extract = client.get(f"/applications/{passed}/extract.pdf")
+    assert extract.status_code == 200 and extract.data.startswith(b"%PDF")
     second = runner.invoke(args=["seed-demo"])
     assert "уже есть" in second.output
-    assert db.execute("select count(*) from users").fetchone()[0] == 4
+    assert db.execute("select count(*) from users").fetchone()[0] == 11
 
 
 def test_cli_create_user_validates_and_creates(runner, db):
