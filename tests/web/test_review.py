@@ -738,3 +738,15 @@ def test_forward_waits_until_every_file_is_accepted(app, client, reviewer):
     assert "Не приняты" not in client.get(f"/review/{application_id}").get_data(as_text=True)
     assert post(client, f"/review/{application_id}/move/forward", csrf=csrf).status_code == 303
     assert application(app, application_id)["state"] == "forwarded"
+
+
+def test_queue_counts_stop_at_the_cap(app, client, reviewer, monkeypatch):
+    from webapp.applications import store as applications
+
+    for n in range(3):
+        submit(app, reviewer.worker, n=n + 1)
+    monkeypatch.setattr(applications, "COUNT_CAP", 2)
+    page = client.get("/review").get_data(as_text=True)
+    assert "<strong>2+</strong> ждут регистрации" in page
+    monkeypatch.setattr(applications, "COUNT_CAP", 999)
+    assert "<strong>3</strong> ждут регистрации" in client.get("/review").get_data(as_text=True)

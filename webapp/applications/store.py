@@ -324,16 +324,22 @@ def queue(db, *, filters: dict, today: date, after=None, size=PAGE) -> list[dict
     return [_parsed({**row, "data": None}) for row in db.query(sql, [*params, size + 1])]
 
 
+COUNT_CAP = 999  # the queue's counts stop here («999+»): an exact count reads every entry
+
+
 def queue_counts(db, reviewer_id: int, today: date) -> dict:
-    """How many wait to be taken, are mine, and are overdue."""
+    """How many wait to be taken, are mine, and are overdue — each up to COUNT_CAP + 1, so
+    the cost does not grow with the queue (bench/applications_queue.py: 0.5 ms at 1M rows)."""
     row = db.execute(
-        "select (select count(*) from applications indexed by applications_queue_state "
-        "where state = 'submitted' and queue_deadline is not null), "
-        "(select count(*) from applications indexed by applications_queue_assignee "
-        "where assignee_id = ? and queue_deadline is not null), "
-        "(select count(*) from applications indexed by applications_queue "
-        "where queue_deadline is not null and queue_deadline < ?)",
-        [reviewer_id, today.isoformat()],
+        "select (select count(*) from (select 1 from applications "
+        "indexed by applications_queue_state where state = 'submitted' "
+        "and queue_deadline is not null limit ?)), "
+        "(select count(*) from (select 1 from applications "
+        "indexed by applications_queue_assignee where assignee_id = ? "
+        "and queue_deadline is not null limit ?)), "
+        "(select count(*) from (select 1 from applications indexed by applications_queue "
+        "where queue_deadline is not null and queue_deadline < ? limit ?))",
+        [COUNT_CAP + 1, reviewer_id, COUNT_CAP + 1, today.isoformat(), COUNT_CAP + 1],
     ).fetchone()
     return {"waiting": row[0], "mine": row[1], "overdue": row[2]}
 

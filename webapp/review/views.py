@@ -148,7 +148,11 @@ def index():
         items=[_queue_row(row, day, current_user.id) for row in page.rows],
         form=form,
         filtered=any(filters.values()),
-        counts=store.queue_counts(db, current_user.id, day),
+        # «Показать ещё» swaps rows only: the counts are for the whole page.
+        counts=None
+        if after is not None and htmx.wants_partial()
+        else store.queue_counts(db, current_user.id, day),
+        count_cap=store.COUNT_CAP,
         more_url=more_url,
     )
     if after is not None:
