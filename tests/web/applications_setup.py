@@ -5,13 +5,12 @@ import io
 import re
 import uuid
 from datetime import date, timedelta
-from pathlib import Path
 
 from tests.conftest import PASSWORD, code_from, create_active_user, csrf_from, post_form
+from tests.fixtures.make_fixtures import ensure_fixtures
 from webapp.db import connect
 
-FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "generated"
-PDF = (FIXTURES / "plain.pdf").read_bytes()
+PDF = ensure_fixtures()["plain.pdf"].read_bytes()  # generated on first use (git-ignored)
 JSON = {"Accept": "application/json"}
 
 

@@ -18,13 +18,13 @@ import secrets
 import uuid
 from dataclasses import dataclass, field
 from datetime import timedelta
-from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
 from PIL import Image, ImageDraw
 
 from tests.conftest import PASSWORD, create_active_user, settings_for, totp_now
+from tests.fixtures.make_fixtures import ensure_fixtures
 from webapp import create_app
 from webapp.clock import now, now_iso
 from webapp.db import close_keeper, connect, migrate
@@ -467,7 +467,7 @@ def add_application(db, user_id, label="Терапия") -> int:
             signed_at=now_iso(),
             stage_deadline="2026-12-03",
         )
-        body = (Path(__file__).parent.parent / "fixtures" / "generated" / "plain.pdf").read_bytes()
+        body = ensure_fixtures()["plain.pdf"].read_bytes()
         key = world_storage[0].put(body)
         applications.add_files(
             db,

@@ -5,13 +5,13 @@ import io
 import re
 import uuid
 from datetime import UTC, date, datetime, timedelta
-from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
 from PIL import Image, ImageDraw
 
 from tests.conftest import HTMX, AuthActions, create_active_user, csrf_from
+from tests.fixtures.make_fixtures import ensure_fixtures
 from webapp import clock
 from webapp.applications import engine, states, store
 from webapp.applications.kinds import KINDS
@@ -19,7 +19,7 @@ from webapp.auth.store import users
 from webapp.db import connect
 from webapp.review.views import parse_cursor, working_days
 
-PDF = (Path(__file__).resolve().parents[1] / "fixtures" / "generated" / "plain.pdf").read_bytes()
+PDF = ensure_fixtures()["plain.pdf"].read_bytes()  # generated on first use (git-ignored)
 TODAY = date(2026, 12, 1)  # a Tuesday
 WORKER, REVIEWER, OTHER_REVIEWER = "+79120000001", "+79120000003", "+79120000004"
 HR, ADMIN = "+79120000005", "+79120000006"
