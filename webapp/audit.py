@@ -96,6 +96,7 @@ TITLES = {
     "application.file_view": "Эксперт открыл документ заявления",
     "application.verdict": "Эксперт оценил документ заявления",
     "application.exams": "Назначены даты экзаменов",
+    "application.extract_revoke": "Выписка отозвана",
 }
 _FACTORS = {
     "password": "пароль",

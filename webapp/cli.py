@@ -283,6 +283,33 @@ def reminders():
     click.echo(f"Отправлено: {result.sent}, пропущено: {result.skipped}, ошибок: {result.failed}")
 
 
+@click.command("extract-revoke")
+@with_appcontext
+@click.argument("number")
+@click.option("--reason", required=True, help="why, for the audit log")
+def extract_revoke(number, reason):
+    """Revoke the выписка of an application (its check page then says «Недействительна»)."""
+    from webapp.applications import store as applications
+
+    db = _db()
+    try:
+        with db.atomic():
+            row = applications.revoke_result(db, number)
+            if row is None or not row["result_key"]:
+                raise click.ClickException(f"Выписки по заявлению {number} нет.")
+            audit.record(
+                db,
+                "application.extract_revoke",
+                subject_user_id=row["user_id"],
+                object_type="application",
+                object_id=row["id"],
+                details={"number": number, "reason": reason},
+            )
+    finally:
+        db.close()
+    click.echo(f"Выписка по заявлению {number} отозвана.")
+
+
 @click.command("documents-sweep")
 @with_appcontext
 @click.option("--older-than", default=3600, show_default=True, help="seconds")
@@ -312,6 +339,7 @@ def init_app(app) -> None:
         backup,
         purge_sessions,
         reminders,
+        extract_revoke,
         documents_sweep,
     ):
         app.cli.add_command(command)

@@ -137,3 +137,21 @@ def test_public_name_is_initials_then_surname():
     assert public_name("Смирнова", "Анна", "Викторовна") == "А. В. Смирнова"
     assert public_name("Смирнова", "Анна-Мария", None) == "А.-М. Смирнова"
     assert public_name(" Ли ", "Ян", "") == "Я. Ли"
+
+
+def test_the_revoke_command_invalidates_the_extract_once_and_audits_it(app, client, runner, passed):
+    missing = runner.invoke(args=["extract-revoke", "А-1999-000001", "--reason", "ошибка"])
+    assert missing.exit_code != 0 and "нет" in missing.output
+    done = runner.invoke(args=["extract-revoke", passed["number"], "--reason", "отменён протокол"])
+    assert done.exit_code == 0, done.output
+    page = client.get(f"/check/{passed['result_token']}").get_data(as_text=True)
+    assert "Недействительна" in page
+    db = connect(app.config["DATABASE"])
+    try:
+        first = db.execute("select revoked_at from applications").fetchone()[0]
+        runner.invoke(args=["extract-revoke", passed["number"], "--reason", "ещё раз"])
+        assert db.execute("select revoked_at from applications").fetchone()[0] == first
+        actions = [r[0] for r in db.execute("select action from audit_log")]
+        assert actions.count("application.extract_revoke") == 2
+    finally:
+        db.close()

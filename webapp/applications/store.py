@@ -381,3 +381,13 @@ def with_result_for_record(db, user_id: int, record_id: int) -> dict | None:
         [user_id, record_id],
     )
     return _parsed(next(rows, None))
+
+
+def revoke_result(db, number: str) -> dict | None:
+    """Mark the выписка of application `number` revoked (once); the application, or None."""
+    db.execute(
+        "update applications set revoked_at = coalesce(revoked_at, ?), updated_at = ? "
+        "where number = ? and result_key is not null",
+        [now_iso(), now_iso(), number],
+    )
+    return _parsed(next(db.query("select * from applications where number = ?", [number]), None))
