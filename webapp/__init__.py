@@ -155,6 +155,7 @@ def _register_blueprints(app: Flask) -> None:
     from webapp.pwa.views import bp as pwa_bp
     from webapp.recovery.views import bp as recovery_bp
     from webapp.reset.views import bp as reset_bp
+    from webapp.review import action_views  # noqa: F401  (routes on review_bp)
     from webapp.review.views import bp as review_bp
     from webapp.security import code_views as security_codes  # noqa: F401  (on security_bp)
     from webapp.security import passkey_views as security_keys  # noqa: F401  (on security_bp)

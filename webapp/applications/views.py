@@ -3,7 +3,6 @@ files (attached copies, the выписка). The wizard is in `wizard_views`, si
 
 import io
 import zipfile
-from datetime import date
 from urllib.parse import quote
 
 from flask import Blueprint, Response, abort, flash, redirect, request, url_for
@@ -11,8 +10,9 @@ from flask_login import current_user, login_required
 
 from webapp import audit, htmx
 from webapp.applications import engine, signing, states, store
+from webapp.applications.deadlines import deadline_facts
 from webapp.applications.forms import ActionForm, FilterForm
-from webapp.applications.kinds import KINDS, STAGE_OF, STAGES
+from webapp.applications.kinds import KINDS
 from webapp.auth.flows import role_required
 from webapp.clock import today
 from webapp.db import get_db
@@ -20,7 +20,7 @@ from webapp.documents.preview import file_response
 from webapp.documents.types import TYPES
 from webapp.documents.uploads import format_size
 from webapp.paging import keyset
-from webapp.workdays import load_overrides, working_days_between
+from webapp.workdays import load_overrides
 
 bp = Blueprint("applications", __name__, url_prefix="/applications")
 
@@ -42,16 +42,6 @@ def _words():
 
 def worker_required(view):
     return login_required(role_required("worker")(view))
-
-
-def deadline_facts(application: dict, day: date, overrides) -> dict | None:
-    """The current stage, its deadline and the working days left (negative: overdue)."""
-    stage = STAGE_OF.get(application["state"])
-    deadline = application.get("stage_deadline")
-    if stage is None or not deadline:
-        return None
-    left = working_days_between(day, deadline, overrides)
-    return {"stage": STAGES[stage][0], "deadline": deadline, "left": left, "overdue": left < 0}
 
 
 @bp.get("")

@@ -15,25 +15,23 @@ from flask_login import current_user, login_required
 
 from webapp import audit, htmx
 from webapp.applications import engine, states, store
-from webapp.applications.kinds import KINDS, STAGE_OF, STAGES
+from webapp.applications.deadlines import deadline_facts
+from webapp.applications.kinds import KINDS
 from webapp.auth.flows import role_required
 from webapp.auth.store import users
 from webapp.clock import today
 from webapp.db import get_db
-from webapp.documents import store as documents
 from webapp.documents.preview import file_response, jpeg, render_page
 from webapp.documents.types import TYPES
 from webapp.documents.uploads import format_size
 from webapp.forms import options
-from webapp.links import external_url
 from webapp.names import short_name
-from webapp.notifications.deliver import Notice, deliver
 from webapp.paging import keyset
 from webapp.profile import store as profile
 from webapp.profile.forms.records import CATEGORIES, CERTIFICATE_KINDS, EDUCATION_KINDS
 from webapp.profile.store import regulator
 from webapp.review.forms import VERDICTS, MoveForm, QueueFilterForm, VerdictForm, exams_form
-from webapp.workdays import load_overrides, working_days_between
+from webapp.workdays import load_overrides
 
 bp = Blueprint("review", __name__, url_prefix="/review")
 
@@ -163,17 +161,6 @@ def index():
 # The review screen --------------------------------------------------------------------------------
 
 
-def deadline_facts(application: dict, day: date, overrides) -> dict | None:
-    """The current stage, its deadline and the working days left (negative: overdue)."""
-    stage = STAGE_OF.get(application["state"])
-    deadline = application.get("stage_deadline")
-    if stage is None or not deadline:
-        return None
-    title = KINDS[application["kind"]].stages.get(stage, STAGES[stage])[0]
-    left = working_days_between(day, deadline, overrides)
-    return {"stage": title, "deadline": deadline, "left": left, "overdue": left < 0}
-
-
 def _names(db, user_ids) -> dict[int, str]:
     rows = (users.get_row(db, i) for i in {i for i in user_ids if i})
     return {r["id"]: short_name(r["surname"], r["name"], r["patronymic"]) for r in rows if r}
@@ -246,7 +233,7 @@ def _timeline(db, application: dict) -> list[dict]:
     ]
 
 
-def _move_form(move: states.Move, *, posted: bool = False) -> MoveForm:
+def move_form(move: states.Move, *, posted: bool = False) -> MoveForm:
     """The move's form: bound to the POST when `posted`, else empty."""
     form = MoveForm(prefix=move.action, **({} if posted else {"formdata": None}))
     if move.action not in DECISIONS:
@@ -255,7 +242,7 @@ def _move_form(move: states.Move, *, posted: bool = False) -> MoveForm:
     return form
 
 
-def _verdict_form(row: dict, *, posted: bool = False) -> VerdictForm:
+def verdict_form(row: dict, *, posted: bool = False) -> VerdictForm:
     """The file's verdict form: bound to the POST when `posted`, else showing the verdict."""
     if posted:
         return VerdictForm(prefix=f"file{row['id']}")
@@ -265,7 +252,7 @@ def _verdict_form(row: dict, *, posted: bool = False) -> VerdictForm:
     )
 
 
-def _exams_form(kind, application: dict, *, posted: bool = False):
+def exams_form_for(kind, application: dict, *, posted: bool = False):
     """The exam dates: bound to the POST when `posted`, else showing the dates set."""
     stored = {k: date.fromisoformat(v) for k, v in application["exams"].items()}
     if posted:
@@ -273,7 +260,7 @@ def _exams_form(kind, application: dict, *, posted: bool = False):
     return exams_form(kind.exams, stored, prefix="exams", formdata=None, data=stored)
 
 
-def _screen(db, application: dict, status: int = 200, *, verdict_forms=None, move_forms=None,
+def screen(db, application: dict, status: int = 200, *, verdict_forms=None, move_forms=None,
             exams=None):  # fmt: skip
     """The review screen; a refused form comes back in place with its errors (422)."""
     kind = KINDS[application["kind"]]
@@ -293,15 +280,15 @@ def _screen(db, application: dict, status: int = 200, *, verdict_forms=None, mov
         mine=mine,
         own=application["user_id"] == current_user.id,
         files=files,
-        verdict_forms={f["id"]: verdict_forms.get(f["id"]) or _verdict_form(f) for f in files},
+        verdict_forms={f["id"]: verdict_forms.get(f["id"]) or verdict_form(f) for f in files},
         can_judge=mine and application["state"] == "under_check",
         needs_fix=[f for f in files if f["verdict"] == "needs_fix"],
         not_accepted=[f for f in files if f["verdict"] != "accepted"],
         moves=moves,
-        move_forms={m.action: move_forms.get(m.action) or _move_form(m) for m in moves},
+        move_forms={m.action: move_forms.get(m.action) or move_form(m) for m in moves},
         decisions=DECISIONS,
         exams_form=(
-            exams or _exams_form(kind, application)
+            exams or exams_form_for(kind, application)
             if kind.exams and application["state"] in EXAM_STATES
             else None
         ),
@@ -332,14 +319,14 @@ def show(application_id):
         object_id=application_id,
         details={"number": application["number"]},
     )
-    return _screen(db, application)
+    return screen(db, application)
 
 
-def _back(application_id: int, anchor: str | None = None):
+def back_to(application_id: int, anchor: str | None = None):
     return htmx.redirect_to(url_for("review.show", application_id=application_id, _anchor=anchor))
 
 
-def _refusal(application: dict) -> str | None:
+def refusal_for(application: dict) -> str | None:
     """Why the current reviewer may not act on the application now, or None."""
     if application["user_id"] == current_user.id:
         return "Своё заявление проверить нельзя: его рассмотрит другой эксперт."
@@ -350,9 +337,9 @@ def _refusal(application: dict) -> str | None:
     return None
 
 
-def _refused(application_id: int, message: str, anchor: str | None = None):
+def refused(application_id: int, message: str, anchor: str | None = None):
     flash(message, "error")
-    return _back(application_id, anchor)
+    return back_to(application_id, anchor)
 
 
 # Files --------------------------------------------------------------------------------------------
@@ -397,175 +384,3 @@ def page(application_id, file_id, number):
             details={"number": application["number"], "file": row["title"]},
         )
     return file_response(jpeg(image, 80), "image/jpeg")
-
-
-@bp.post("/<int:application_id>/files/<int:file_id>/verdict")
-@reviewer_required
-def verdict(application_id, file_id):
-    """«Принят» or «Требуется уточнение» (with a reason) on one file of the latest submission,
-    by the assignee while the documents are checked; the worker's own document shows it."""
-    db = get_db()
-    application = store.get_application_or_404(db, application_id, current_user)
-    row = store.get_file_or_404(db, application_id, file_id)
-    anchor = f"file-{file_id}"
-    refusal = _refusal(application)
-    if refusal:
-        return _refused(application_id, refusal, anchor)
-    if application["state"] != "under_check":
-        return _refused(
-            application_id,
-            "Решение по документам принимается, пока заявление «На проверке».",
-            anchor,
-        )
-    if row["round"] != store.last_round(db, application_id):
-        return _refused(application_id, "Этот файл из прежней подачи заявления.", anchor)
-    form = _verdict_form(row, posted=True)
-    if not form.validate_on_submit():
-        return _screen(db, application, 422, verdict_forms={file_id: form})
-    choice = form.verdict.data
-    reason = form.reason.data if choice == "needs_fix" else None
-    with db.atomic():
-        current = store.get(db, application_id)
-        if current["state"] != "under_check" or current["assignee_id"] != current_user.id:
-            changed = True
-        else:
-            changed = False
-            store.set_verdict(db, file_id, choice, reason, current_user.id)
-            if row["document_id"] and row["version"]:
-                documents.set_review(db, row["document_id"], row["version"], choice, reason)
-            audit.record(
-                db,
-                "application.verdict",
-                subject_user_id=application["user_id"],
-                object_type="application",
-                object_id=application_id,
-                details={"number": application["number"], "file": row["title"], "verdict": choice},
-            )
-    if changed:
-        return _refused(application_id, "Заявление уже изменилось. Обновите страницу.", anchor)
-    flash(f"«{row['title']}»: {VERDICTS[choice].lower()}.", "success")
-    return _back(application_id, anchor)
-
-
-# Moves --------------------------------------------------------------------------------------------
-
-
-def _return_comment(db, application_id: int) -> str | None:
-    """What to fix, from the files marked «Требуется уточнение», for the return's comment."""
-    marked = [f for f in store.files(db, application_id) if f["verdict"] == "needs_fix"]
-    if not marked:
-        return None
-    return "Требуется уточнение: " + "; ".join(f"{f['title']} — {f['reason']}" for f in marked)
-
-
-@bp.post("/<int:application_id>/move/<action>")
-@reviewer_required
-def move(application_id, action):
-    """One move of the machine by the reviewer (take, check, return, forward, review, pass,
-    fail, confirm, refuse); the engine compares-and-sets, so a second take loses."""
-    db = get_db()
-    application = store.get_application_or_404(db, application_id, current_user)
-    kind = KINDS[application["kind"]]
-    if application["user_id"] == current_user.id:
-        return _refused(application_id, "Своё заявление проверить нельзя.")
-    try:
-        states.target(application["state"], action, "reviewer", kind.actions)
-    except states.MoveRefused as exc:
-        return _refused(application_id, str(exc))
-    rule = states.MOVES[action]
-    if action != "take":
-        refusal = _refusal(application)
-        if refusal:
-            return _refused(application_id, refusal)
-    form = _move_form(rule, posted=True)
-    if not form.validate_on_submit():
-        return _screen(db, application, 422, move_forms={action: form})
-    comment = form.comment.data or None
-    if action == "return":
-        # The worker reads the remarks on the files in the notice too.
-        comment = " ".join(filter(None, (comment, _return_comment(db, application_id)))) or None
-        if not comment:
-            form.comment.errors = [
-                "Напишите, что исправить, или отметьте документы «Требуется уточнение»."
-            ]
-            return _screen(db, application, 422, move_forms={action: form})
-    elif rule.needs_comment and not comment:
-        form.comment.errors = ["Напишите причину: её увидит заявитель."]
-        return _screen(db, application, 422, move_forms={action: form})
-    columns = {}
-    if action in DECISIONS:
-        columns = {
-            "decision_protocol": form.protocol_number.data,
-            "decision_date": form.protocol_date.data,
-        }
-    try:
-        target = engine.move(
-            db, application, action, current_user, "reviewer", comment=comment, **columns
-        )
-    except engine.MoveRefused as exc:
-        return _refused(application_id, str(exc))
-    flash(f"Заявление {application['number']}: {states.STATES[target].lower()}.", "success")
-    return _back(application_id)
-
-
-# Exams --------------------------------------------------------------------------------------------
-
-
-@bp.post("/<int:application_id>/exams")
-@reviewer_required
-def exams(application_id):
-    """The dates of the kind's exam stages; the worker is told."""
-    db = get_db()
-    application = store.get_application_or_404(db, application_id, current_user)
-    kind = KINDS[application["kind"]]
-    refusal = _refusal(application)
-    if refusal:
-        return _refused(application_id, refusal, "exams")
-    if not kind.exams:
-        return _refused(application_id, "Для этого вида заявления экзамены не назначаются.")
-    if application["state"] not in EXAM_STATES:
-        return _refused(
-            application_id,
-            "Даты экзаменов назначаются, пока заявление на проверке или в комиссии.",
-            "exams",
-        )
-    form = _exams_form(kind, application, posted=True)
-    if not form.validate_on_submit():
-        return _screen(db, application, 422, exams=form)
-    dates = {key: form[key].data for key, _ in kind.exams if form[key].data}
-    text = "; ".join(
-        f"{title} — {dates[key]:%d.%m.%Y}" for key, title in kind.exams if key in dates
-    )
-    state = application["state"]
-    with db.atomic():
-        current = store.get(db, application_id)
-        saved = current["assignee_id"] == current_user.id and store.update(
-            db, application_id, state=state, exams={k: d.isoformat() for k, d in dates.items()}
-        )
-        if saved:
-            store.add_event(
-                db, application_id, current_user.id, "reviewer", "exams", state, state, text
-            )
-            audit.record(
-                db,
-                "application.exams",
-                subject_user_id=application["user_id"],
-                object_type="application",
-                object_id=application_id,
-                details={"number": application["number"], "exams": text},
-            )
-    if not saved:
-        return _refused(application_id, "Заявление уже изменилось. Обновите страницу.", "exams")
-    deliver(
-        db,
-        users.get_row(db, application["user_id"]),
-        Notice(
-            "applications",
-            "Назначены даты экзаменов",
-            f"Заявление {application['number']}: {text}.",
-            link=external_url("applications.show", application_id=application_id),
-            path=url_for("applications.show", application_id=application_id),
-        ),
-    )
-    flash("Даты экзаменов сохранены, заявитель получил уведомление.", "success")
-    return _back(application_id, "exams")
