@@ -102,17 +102,6 @@ def assemble(db, application: dict, today: date) -> Draft:
     by_year: dict[int, int] = {}
     for e in mine:
         by_year[e["day"].year] = by_year.get(e["day"].year, 0) + e["zet"]
-    record_title = None
-    if data.get("record"):
-        kind_name, _, record_id = str(data["record"]).partition(":")
-        record_title = next(
-            (
-                r["title"]
-                for r in regulator.confirmable(db, application["user_id"])
-                if r["kind"] == kind_name and str(r["id"]) == record_id
-            ),
-            None,
-        )
     facts = readiness.Facts(
         kind=kind,
         today=today,
@@ -130,7 +119,7 @@ def assemble(db, application: dict, today: date) -> Draft:
             for a in attachments
         ),
         fields=data.get("fields", {}),
-        record_title=record_title,
+        record_title=record_title(db, application["user_id"], data.get("record")),
     )
     return Draft(
         application,
@@ -166,6 +155,37 @@ def signed_form(db, draft: Draft) -> tuple[str, list[dict], list[bytes]]:
     applicant = users.get_row(db, draft.application["user_id"])
     form = signing.canonical(draft.application, applicant, facts)
     return signing.digest(form), facts, [body for _, body in pairs]
+
+
+def record_title(db, user_id: int, reference: str | None, missing: str | None = None):
+    """The title of the record a confirmation is about («education:12»), or `missing`."""
+    if not reference:
+        return missing
+    kind_name, _, record_id = str(reference).partition(":")
+    return next(
+        (
+            r["title"]
+            for r in regulator.confirmable(db, user_id)
+            if r["kind"] == kind_name and str(r["id"]) == record_id
+        ),
+        missing,
+    )
+
+
+def audit_look(db, application: dict, action: str, file_title: str | None = None) -> None:
+    """Someone other than the applicant looked at the application or one of its files: a row
+    for the worker's «Журнал доступа»."""
+    details = {"number": application["number"]}
+    if file_title:
+        details["file"] = file_title
+    audit.record(
+        db,
+        action,
+        subject_user_id=application["user_id"],
+        object_type="application",
+        object_id=application["id"],
+        details=details,
+    )
 
 
 # Moves ----------------------------------------------------------------------------------------

@@ -8,7 +8,7 @@ from urllib.parse import quote
 from flask import Blueprint, Response, abort, flash, redirect, request, url_for
 from flask_login import current_user, login_required
 
-from webapp import audit, htmx
+from webapp import htmx
 from webapp.applications import engine, signing, states, store
 from webapp.applications.deadlines import deadline_facts
 from webapp.applications.forms import ActionForm, FilterForm
@@ -139,23 +139,15 @@ def delete(application_id):
     return htmx.redirect_to(url_for("applications.index"))
 
 
-def attached_file(db, application_id: int, file_id: int, *, inline: bool = False) -> Response:
+def attached_file(db, application_id: int, file_id: int) -> Response:
     """An attached copy for the owner or a reviewer; a reviewer's view is in the worker's
     «Журнал доступа»."""
     application = store.get_application_or_404(db, application_id, current_user)
     row = store.get_file_or_404(db, application_id, file_id)
     if application["user_id"] != current_user.id:
-        audit.record(
-            db,
-            "application.file_view",
-            subject_user_id=application["user_id"],
-            object_type="application",
-            object_id=application_id,
-            details={"number": application["number"], "file": row["title"]},
-        )
+        engine.audit_look(db, application, "application.file_view", row["title"])
     body = engine.storage().get(row["file_key"])
-    name = None if inline else f"{application['number']} {row['title']}.pdf"
-    return file_response(body, row["mime"], name)
+    return file_response(body, row["mime"], f"{application['number']} {row['title']}.pdf")
 
 
 @bp.get("/<int:application_id>/files/<int:file_id>")
@@ -182,14 +174,7 @@ def files_zip(application_id):
             seen.add(name)
             archive.writestr(name, engine.storage().get(row["file_key"]))
     if application["user_id"] != current_user.id:
-        audit.record(
-            db,
-            "application.file_view",
-            subject_user_id=application["user_id"],
-            object_type="application",
-            object_id=application_id,
-            details={"number": application["number"], "file": "все вложения"},
-        )
+        engine.audit_look(db, application, "application.file_view", "все вложения")
     response = file_response(buffer.getvalue(), "application/zip")
     response.headers["Content-Disposition"] = (
         "attachment; filename=\"attachments.zip\"; filename*=UTF-8''"

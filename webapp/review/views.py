@@ -13,7 +13,7 @@ import pypdfium2
 from flask import Blueprint, abort, flash, redirect, request, url_for
 from flask_login import current_user, login_required
 
-from webapp import audit, htmx
+from webapp import htmx
 from webapp.applications import engine, states, store
 from webapp.applications.deadlines import deadline_facts
 from webapp.applications.kinds import KINDS
@@ -29,7 +29,6 @@ from webapp.names import short_name
 from webapp.paging import keyset
 from webapp.profile import store as profile
 from webapp.profile.forms.records import CATEGORIES, CERTIFICATE_KINDS, EDUCATION_KINDS
-from webapp.profile.store import regulator
 from webapp.review.forms import VERDICTS, MoveForm, QueueFilterForm, VerdictForm, exams_form
 from webapp.workdays import load_overrides
 
@@ -185,17 +184,9 @@ def _applicant(db, application: dict, day: date) -> dict:
     if chosen:
         items = engine.hour_items(records, profile.nmo_entries(db, application["user_id"]))
         hours = [i for i in items if i["key"] in chosen]
-    record_title = None
-    if data.get("record"):
-        kind_name, _, record_id = str(data["record"]).partition(":")
-        record_title = next(
-            (
-                r["title"]
-                for r in regulator.confirmable(db, application["user_id"])
-                if r["kind"] == kind_name and str(r["id"]) == record_id
-            ),
-            "запись удалена из профиля",
-        )
+    record_title = engine.record_title(
+        db, application["user_id"], data.get("record"), "запись удалена из профиля"
+    )
     birth = person["birth_date"]
     return {
         "full_name": " ".join(
@@ -311,14 +302,7 @@ def show(application_id):
     application = store.get_application_or_404(db, application_id, current_user)
     if application["user_id"] == current_user.id:
         return redirect(url_for("applications.show", application_id=application_id))
-    audit.record(
-        db,
-        "application.review_view",
-        subject_user_id=application["user_id"],
-        object_type="application",
-        object_id=application_id,
-        details={"number": application["number"]},
-    )
+    engine.audit_look(db, application, "application.review_view")
     return screen(db, application)
 
 
@@ -375,12 +359,5 @@ def page(application_id, file_id, number):
     except pypdfium2.PdfiumError:
         abort(404)  # not a readable PDF: the page has no picture, the download still works
     if number == 1 and application["user_id"] != current_user.id:
-        audit.record(
-            db,
-            "application.file_view",
-            subject_user_id=application["user_id"],
-            object_type="application",
-            object_id=application_id,
-            details={"number": application["number"], "file": row["title"]},
-        )
+        engine.audit_look(db, application, "application.file_view", row["title"])
     return file_response(jpeg(image, 80), "image/jpeg")
