@@ -444,3 +444,89 @@ def test_the_dashboard_shows_the_latest_applications(app, client):
     application_id = start_periodic(client)
     home = client.get("/").get_data(as_text=True)
     assert f"/applications/{application_id}/step/applicant" in home and "Черновик" in home
+
+
+def test_the_guided_report_becomes_a_document_attached_to_the_draft(app, client):
+    from pypdf import PdfReader
+
+    ready_worker(app)
+    login(client)
+    application_id = start_periodic(client)
+    url = f"/applications/{application_id}/report"
+    bad = post_form(client, url, {"workplace": "<b>ГКБ</b>", "position": "", "period": "x" * 101})
+    assert bad.status_code == 422
+    page = bad.get_data(as_text=True)
+    assert "Уберите символы" in page and "Заполните это поле" in page
+    assert not rows(app, "select * from documents")
+    duties = "Приём пациентов терапевтического профиля, диспансеризация прикреплённого населения."
+    good = post_form(
+        client,
+        url,
+        {
+            "workplace": "ГБУЗ «Городская поликлиника № 5»",
+            "position": "Врач-терапевт участковый",
+            "period": "2021–2026",
+            "duties": duties,
+        },
+    )
+    assert good.status_code == 303
+    assert good.headers["Location"].endswith(f"/applications/{application_id}/step/documents")
+    (document,) = rows(app, "select * from documents")
+    assert document["doc_type"] == "activity_report"
+    saved = json.loads(rows(app, "select data from applications")[0]["data"])
+    assert document["id"] in saved["documents"]
+    pdf = client.get(f"/documents/{document['id']}/file").data
+    text = " ".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages)
+    assert "ОТЧЁТ" in text and "диспансеризация" in text
+
+
+def test_a_qualification_check_confirms_or_rejects_the_record(app, client):
+    from tests.conftest import AuthActions, create_active_user
+
+    app.config["SMS_MIN_INTERVAL_SECONDS"] = 0
+    ready_worker(app)
+    create_active_user(app, n=3, role="reviewer")
+    login(client)
+    (education,) = rows(app, "select id from educations")
+    reviewer = app.test_client()
+    AuthActions(reviewer).login("+79120000003")
+
+    def file_and_sign() -> int:
+        response = post_form(client, "/applications/new", {"kind": "qualification"})
+        application_id = int(re.search(r"/applications/(\d+)/", response.headers["Location"])[1])
+        steps = client.get(f"/applications/{application_id}/step/details").get_data(as_text=True)
+        assert f'value="education:{education["id"]}"' in steps
+        contacts = {"phone": "+79120000001", "email": "user1@example.ru", "region": "Москва"}
+        save_step(client, application_id, "contacts", contacts)
+        save_step(client, application_id, "details", {"record": f"education:{education['id']}"})
+        proof = str(upload(client, "pk_certificate"))
+        save_step(client, application_id, "documents", {"documents": [proof]})
+        sign_with_sms(client, app, application_id, digest_on_review(client, application_id))
+        return application_id
+
+    def review(application_id, last, data=None):
+        screen = f"/review/{application_id}"
+        for step in ("take", "check"):
+            token = csrf_from(reviewer.get(screen).get_data(as_text=True))
+            reviewer.post(f"{screen}/move/{step}", data={"csrf_token": token})
+        attached = "select id from application_files where application_id = ?"
+        for f in rows(app, attached, [application_id]):
+            token = csrf_from(reviewer.get(screen).get_data(as_text=True))
+            reviewer.post(
+                f"{screen}/files/{f['id']}/verdict",
+                data={f"file{f['id']}-verdict": "accepted", "csrf_token": token},
+            )
+        token = csrf_from(reviewer.get(screen).get_data(as_text=True))
+        reviewer.post(f"{screen}/move/{last}", data={**(data or {}), "csrf_token": token})
+
+    first = file_and_sign()
+    review(first, "confirm")
+    assert (
+        rows(app, "select state from applications where id = ?", [first])[0]["state"] == "confirmed"
+    )
+    assert rows(app, "select verification from educations")[0]["verification"] == "confirmed"
+    second = file_and_sign()
+    review(second, "refuse", {"refuse-comment": "Номер удостоверения не найден в реестре"})
+    record = rows(app, "select verification, rejection_reason from educations")[0]
+    assert record["verification"] == "rejected"
+    assert "не найден в реестре" in record["rejection_reason"]
