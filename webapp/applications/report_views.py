@@ -55,12 +55,11 @@ def report_form(application_id):
                     {"doc_type": "activity_report", "title": REPORT_TITLE},
                     stored,
                 )
-                data = dict(application["data"])
-                data["documents"] = [
-                    *[i for i in data.get("documents", []) if i != document_id],
-                    document_id,
-                ]
-                store.save_draft(db, application_id, data, application["revision"])
+                # The draft as it is now (an autosave may have moved it on), plus the report.
+                latest = store.get(db, application_id)
+                data = dict(latest["data"])
+                data["documents"] = [*data.get("documents", []), document_id]
+                store.save_draft(db, application_id, data, latest["revision"])
                 audit.record(
                     db, "documents.generate", object_type="document", object_id=document_id
                 )
