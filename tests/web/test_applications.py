@@ -530,3 +530,21 @@ def test_a_qualification_check_confirms_or_rejects_the_record(app, client):
     record = rows(app, "select verification, rejection_reason from educations")[0]
     assert record["verification"] == "rejected"
     assert "не найден в реестре" in record["rejection_reason"]
+
+
+def test_notices_follow_the_applications_own_contacts(app, client, outbox):
+    ready_worker(app)
+    login(client)
+    docs = [upload(client, "activity_report"), upload(client, "pk_certificate")]
+    application_id = start_periodic(client)
+    fill_periodic(client, application_id, docs)
+    contacts = {"phone": "+79121112233", "email": "work@example.ru", "region": "Москва"}
+    assert (
+        save_step(client, application_id, "contacts", {**contacts, "by_sms": "y"}).status_code
+        == 303
+    )
+    sign_with_sms(client, app, application_id, digest_on_review(client, application_id))
+    sent = [(m["channel"], m["recipient"]) for m in outbox() if "принято" in m["body"]]
+    assert sent == [("sms", "+79121112233")]  # no e-mail: it was switched off for this one
+    inbox = rows(app, "select title from notifications where kind = 'applications'")
+    assert [n["title"] for n in inbox] == ["Заявление принято"]

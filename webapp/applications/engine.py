@@ -396,5 +396,15 @@ def _notify(db, application: dict, target: str, comment: str | None = None) -> N
     ).strip()
     path = url_for("applications.show", application_id=application["id"])
     link = external_url("applications.show", application_id=application["id"])
-    worker = users.get_row(db, application["user_id"])
-    deliver(db, worker, Notice("applications", title, text, link=link, path=path))
+    worker = dict(users.get_row(db, application["user_id"]))
+    # The contacts and channels the worker gave for this application (its contacts step).
+    contacts = (application.get("data") or {}).get("contacts") or {}
+    channels = None
+    if contacts:
+        worker.update({k: contacts[k] for k in ("phone", "email") if contacts.get(k)})
+        channels = [
+            c
+            for c, on in (("email", contacts.get("by_email")), ("sms", contacts.get("by_sms")))
+            if on
+        ]
+    deliver(db, worker, Notice("applications", title, text, link=link, path=path), channels)

@@ -109,9 +109,11 @@ def channels_for(db, user_id: int, notice: Notice) -> list[str]:
     return [c for c in CHANNELS if chosen.get((notice.topic, c), False)]
 
 
-def deliver(db, user: dict, notice: Notice) -> Delivery:
+def deliver(db, user: dict, notice: Notice, channels: list[str] | None = None) -> Delivery:
     """Put the notice in the inbox, then send it by every channel it goes by; never raises for
-    a failed channel (the failure is logged and returned)."""
+    a failed channel (the failure is logged and returned). `channels` replaces the person's
+    general choices for this one matter (an application's own contacts step); a security notice
+    always goes by its own rule."""
     where, ip, device = _where(user) if notice.topic == SECURITY else ("", None, None)
     inbox_id = store.add(
         db,
@@ -124,7 +126,10 @@ def deliver(db, user: dict, notice: Notice) -> Delivery:
         link=notice.path,
     )
     delivery = Delivery(inbox_id)
-    for channel in channels_for(db, user["id"], notice):
+    chosen = channels_for(db, user["id"], notice)
+    if channels is not None and notice.topic != SECURITY:
+        chosen = [c for c in CHANNELS if c in channels]
+    for channel in chosen:
         error = CHANNELS[channel](user, notice, where)
         if error:
             delivery.errors[channel] = error
