@@ -1,6 +1,7 @@
 """Shared setup for the applications tests: a worker ready for periodic accreditation, with the
 documents a portfolio needs, uploaded through the real upload route."""
 
+import hashlib
 import io
 import re
 import uuid
@@ -8,6 +9,8 @@ from datetime import date, timedelta
 
 from tests.conftest import PASSWORD, code_from, create_active_user, csrf_from, post_form
 from tests.fixtures.make_fixtures import ensure_fixtures
+from webapp.applications import store
+from webapp.clock import now_iso
 from webapp.db import connect
 
 PDF = ensure_fixtures()["plain.pdf"].read_bytes()  # generated on first use (git-ignored)
@@ -142,3 +145,66 @@ def sign_with_sms(client, app, application_id: int, digest: str):
         {"digest": digest, "code": code_from(body["body"])},
         page=page,
     )
+
+
+def add_submitted(
+    db,
+    storage,
+    user_id: int,
+    *,
+    kind="periodic",
+    specialty="Терапия",
+    region="Москва",
+    number=None,
+    deadline=None,
+    assignee_id=None,
+    document_id=None,
+    files=1,
+    data=None,
+) -> int:
+    """A submitted application made through the store (the signature ceremony is the wizard's
+    own tests' business), with `files` attached copies of the 2-page fixture PDF."""
+    deadline = deadline or date.today() + timedelta(days=3)
+    with db.atomic():
+        application_id = store.create_draft(
+            db, user_id, kind, specialty, data or {"contacts": {"phone": "+79991234567"}}
+        )
+        store.update(db, application_id, state="draft", region=region)
+        assert store.move(
+            db,
+            application_id,
+            source="draft",
+            target="submitted",
+            action="submit",
+            actor_id=user_id,
+            actor_role="worker",
+            number=number or f"А-2026-{application_id:06d}",
+            submitted_at=now_iso(),
+            signed_hash="0" * 64,
+            signed_factor="sms",
+            signed_at=now_iso(),
+            stage_started=date.today().isoformat(),
+            stage_deadline=deadline,
+            assignee_id=assignee_id,
+        )
+        key = storage.put(PDF)
+        store.add_files(
+            db,
+            application_id,
+            1,
+            [
+                {
+                    "doc_type": "diploma" if i == 0 else "other",
+                    "title": "Диплом" if i == 0 else f"Документ {i}",
+                    "file_key": key,
+                    "mime": "application/pdf",
+                    "pages": 2,
+                    "size": len(PDF),
+                    "sha256": hashlib.sha256(PDF).hexdigest(),
+                    "document_id": document_id if i == 0 else None,
+                    "version": 1 if document_id and i == 0 else None,
+                }
+                for i in range(files)
+            ],
+        )
+    return application_id

@@ -24,7 +24,7 @@ import pytest
 from PIL import Image, ImageDraw
 
 from tests.conftest import PASSWORD, create_active_user, settings_for, totp_now
-from tests.fixtures.make_fixtures import ensure_fixtures
+from tests.web.applications_setup import add_submitted
 from webapp import create_app
 from webapp.clock import now, now_iso
 from webapp.db import close_keeper, connect, migrate
@@ -448,44 +448,7 @@ def add_recovery_request(db, user_id, label="Потеряла телефон") -
 
 def add_application(db, user_id, label="Терапия") -> int:
     """A submitted periodic accreditation of the worker's with one attached file."""
-    from webapp.applications import store as applications
-
-    with db.atomic():
-        application_id = applications.create_draft(db, user_id, "periodic", label, {})
-        applications.move(
-            db,
-            application_id,
-            source="draft",
-            target="submitted",
-            action="submit",
-            actor_id=user_id,
-            actor_role="worker",
-            number=f"А-2026-{application_id:06d}",
-            submitted_at=now_iso(),
-            signed_hash="0" * 64,
-            signed_factor="sms",
-            signed_at=now_iso(),
-            stage_deadline="2026-12-03",
-        )
-        body = ensure_fixtures()["plain.pdf"].read_bytes()
-        key = world_storage[0].put(body)
-        applications.add_files(
-            db,
-            application_id,
-            1,
-            [
-                {
-                    "doc_type": "activity_report",
-                    "title": "Отчёт",
-                    "file_key": key,
-                    "mime": "application/pdf",
-                    "pages": 1,
-                    "size": len(body),
-                    "sha256": "1" * 64,
-                }
-            ],
-        )
-    return application_id
+    return add_submitted(db, world_storage[0], user_id, specialty=label, deadline="2026-12-03")
 
 
 world_storage: list = []  # the app's storage, for objects made outside a request

@@ -11,6 +11,7 @@ from pathlib import Path
 from tests.conftest import code_from, csrf_from, post_form
 from tests.web.applications_setup import (
     PDF,
+    add_submitted,
     digest_on_review,
     fill_periodic,
     login,
@@ -226,26 +227,14 @@ def test_the_list_filters_and_pages(app, client):
 
 def test_overdue_stages_are_told_once_to_the_worker_and_the_reviewer(app, runner):
     from tests.conftest import create_active_user
-    from webapp.applications import store
 
     worker = ready_worker(app)
     reviewer = create_active_user(app, n=3, role="reviewer")
     db = connect(app.config["DATABASE"])
-    with db.atomic():
-        application_id = store.create_draft(db, worker, "periodic", "Терапия", {})
-        store.move(
-            db,
-            application_id,
-            source="draft",
-            target="submitted",
-            action="submit",
-            actor_id=worker,
-            actor_role="worker",
-            number="А-2026-000042",
-            submitted_at="2026-01-01T00:00:00+00:00",
-            stage_deadline="2026-01-10",
-            assignee_id=reviewer,
-        )
+    application_id = add_submitted(
+        db, app.extensions["storage"], worker, number="А-2026-000042", deadline="2026-01-10",
+        assignee_id=reviewer, data={},
+    )  # fmt: skip
     db.close()
     first = runner.invoke(args=["reminders"])
     assert "просроченным этапом: 1, уведомлений о них: 2" in first.output

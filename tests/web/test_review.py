@@ -1,6 +1,5 @@
 """The reviewers' side: the queue, the review screen, verdicts, moves, exams — and who may not."""
 
-import hashlib
 import io
 import re
 import uuid
@@ -11,7 +10,7 @@ import pytest
 from PIL import Image, ImageDraw
 
 from tests.conftest import HTMX, AuthActions, create_active_user, csrf_from
-from tests.fixtures.make_fixtures import ensure_fixtures
+from tests.web.applications_setup import add_submitted
 from webapp import clock
 from webapp.applications import engine, states, store
 from webapp.applications.kinds import KINDS
@@ -19,7 +18,6 @@ from webapp.auth.store import users
 from webapp.db import connect
 from webapp.review.views import parse_cursor, working_days
 
-PDF = ensure_fixtures()["plain.pdf"].read_bytes()  # generated on first use (git-ignored)
 TODAY = date(2026, 12, 1)  # a Tuesday
 WORKER, REVIEWER, OTHER_REVIEWER = "+79120000001", "+79120000003", "+79120000004"
 HR, ADMIN = "+79120000005", "+79120000006"
@@ -51,59 +49,14 @@ def open_db(app):
     return connect(app.config["DATABASE"])
 
 
-def submit(
-    app,
-    user_id,
-    *,
-    kind="periodic",
-    specialty="Терапия",
-    region="Москва",
-    n=1,
-    deadline=TODAY + timedelta(days=3),
-    document_id=None,
-    files=1,
-):
-    """A submitted application with `files` attached copies of a 2-page PDF."""
+def submit(app, user_id, *, n=1, deadline=TODAY + timedelta(days=3), **options):
+    """A submitted application numbered А-2026-00000n (see `add_submitted`)."""
     db = open_db(app)
     try:
-        application_id = store.create_draft(
-            db, user_id, kind, specialty, {"contacts": {"phone": "+79991234567"}}
-        )
-        store.update(db, application_id, state="draft", region=region)
-        assert store.move(
-            db,
-            application_id,
-            source="draft",
-            target="submitted",
-            action="submit",
-            actor_id=user_id,
-            actor_role="worker",
-            number=f"А-2026-{n:06d}",
-            submitted_at=clock.now_iso(),
-            stage_started=TODAY.isoformat(),
-            stage_deadline=deadline,
-        )
-        key = app.extensions["storage"].put(PDF)
-        store.add_files(
-            db,
-            application_id,
-            1,
-            [
-                {
-                    "doc_type": "diploma" if i == 0 else "other",
-                    "title": "Диплом" if i == 0 else f"Документ {i}",
-                    "file_key": key,
-                    "mime": "application/pdf",
-                    "pages": 2,
-                    "size": len(PDF),
-                    "sha256": hashlib.sha256(PDF).hexdigest(),
-                    "document_id": document_id if i == 0 else None,
-                    "version": 1 if document_id and i == 0 else None,
-                }
-                for i in range(files)
-            ],
-        )
-        return application_id
+        return add_submitted(
+            db, app.extensions["storage"], user_id, number=f"А-2026-{n:06d}", deadline=deadline,
+            **options,
+        )  # fmt: skip
     finally:
         db.close()
 
