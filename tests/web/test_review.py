@@ -703,3 +703,35 @@ def test_queue_counts_stop_at_the_cap(app, client, reviewer, monkeypatch):
     assert "<strong>2+</strong> ждут регистрации" in page
     monkeypatch.setattr(applications, "COUNT_CAP", 999)
     assert "<strong>3</strong> ждут регистрации" in client.get("/review").get_data(as_text=True)
+
+
+def test_a_kind_is_handled_only_by_its_handler_role(app, client, reviewer, monkeypatch):
+    """`Kind.handler` is data: a kind handled by another role cannot be taken by a reviewer."""
+    import dataclasses
+
+    monkeypatch.setitem(KINDS, "periodic", dataclasses.replace(KINDS["periodic"], handler="admin"))
+    application_id = submit(app, reviewer.worker)
+    html = follow(client, post(client, f"/review/{application_id}/move/take"))
+    assert "рассматривают другие сотрудники" in html
+    assert application(app, application_id)["state"] == "submitted"
+
+
+def test_a_kind_without_a_result_document_records_the_decision_only(
+    app, client, reviewer, monkeypatch
+):
+    import dataclasses
+
+    monkeypatch.setitem(
+        KINDS, "periodic", dataclasses.replace(KINDS["periodic"], result_document=False)
+    )
+    application_id = submit(app, reviewer.worker)
+    csrf = to_review(client, app, application_id)
+    post(
+        client,
+        f"/review/{application_id}/move/pass",
+        {"pass-protocol_number": "18", "pass-protocol_date": TODAY.isoformat()},
+        csrf,
+    )
+    row = application(app, application_id)
+    assert row["state"] == "passed" and row["record_id"]
+    assert row["result_token"] is None and row["result_key"] is None

@@ -36,6 +36,9 @@ def accreditation(db, application: dict, kind, *, approved: bool) -> None:
         issued_on=decided,
         valid_until=until,
     )
+    if not kind.result_document:
+        store.update(db, application["id"], state=application["state"], record_id=record_id)
+        return
     token = secrets.token_urlsafe(18)
     pdf = render_extract(db, application, kind, token, until)
     key = current_app.extensions["storage"].put(pdf)

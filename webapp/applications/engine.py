@@ -303,6 +303,8 @@ def move(db, application: dict, action: str, user, role: str, *, comment=None, *
     move_rule = states.MOVES[action]
     if move_rule.needs_comment and not (comment or "").strip():
         raise MoveRefused("Напишите причину: её увидит заявитель.")
+    if role == "reviewer" and not user.has_role(kind.handler):
+        raise MoveRefused("Это заявление рассматривают другие сотрудники.")
     if role == "reviewer" and action != "take" and application["assignee_id"] != user.id:
         raise MoveRefused("Заявление в работе у другого эксперта.")
     if move_rule.needs_accepted_files:

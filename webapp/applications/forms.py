@@ -16,6 +16,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 from webapp.applications.kinds import KINDS
 from webapp.applications.regions import REGIONS
 from webapp.applications.states import STATES
+from webapp.auth.forms import CodeForm
 from webapp.forms import (
     REQUIRED,
     DateInput,
@@ -96,16 +97,10 @@ class SignSmsSendForm(Form):
     digest = HiddenField(validators=[DataRequired(), HEX_DIGEST])
 
 
-class SignSmsForm(Form):
+class SignSmsForm(CodeForm):
+    """The sign-in code form, bound to the hash the code was sent for."""
+
     digest = HiddenField(validators=[DataRequired(), HEX_DIGEST])
-    code = StringField(
-        "Код из SMS",
-        filters=[strip],
-        validators=[
-            DataRequired("Введите код из SMS."),
-            Regexp(r"^\d{6}$", message="Код — 6 цифр."),
-        ],
-    )
 
 
 class ActionForm(Form):

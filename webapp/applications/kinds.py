@@ -28,8 +28,7 @@ class Field:
 
     name: str
     label: str
-    type: str  # yesno | text | textarea | hours | record
-    required: bool = False
+    type: str  # yesno | hours | record (the wizard's details step renders each type)
     hint: str | None = None
 
 
@@ -48,7 +47,7 @@ class Kind:
     optional_docs: tuple[str, ...]
     rules: tuple[str, ...]  # readiness rule ids (applications.readiness.RULES)
     actions: frozenset[str]
-    handler: str = "reviewer"
+    handler: str = "reviewer"  # the role whose members take the reviewer's moves
     stages: dict = field(default_factory=lambda: dict(STAGES))
     exams: tuple[tuple[str, str], ...] = ()  # (key, title) the reviewer sets dates for
     on_approval: str | None = None  # an effect in applications.effects.EFFECTS
@@ -142,7 +141,7 @@ KINDS = {
             "сертификате в вашем профиле.",
             specialty="none",
             step_title="Запись",
-            fields=(Field("record", "Какую запись подтвердить", "record", required=True),),
+            fields=(Field("record", "Какую запись подтвердить", "record"),),
             required_docs=(),
             optional_docs=("diploma", "pk_certificate", "pp_diploma", "specialist_certificate")
             + ("accreditation", "name_change", "other"),

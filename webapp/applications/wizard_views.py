@@ -30,6 +30,7 @@ STEPS = {
     "review": "Проверка и подпись",
 }
 EDITABLE = ("draft", "returned")
+NEEDS_DRAFT = ("details", "documents", "review")
 
 
 def steps_of(kind) -> list[tuple[str, str]]:
@@ -275,8 +276,9 @@ def step(application_id, step):
         )
     db = get_db()
     day = today(current_user.time_zone)
-    draft = engine.assemble(db, application, day)
-    if draft.missing and request.method == "GET" and step in ("documents", "review"):
+    # Only the steps that show documents, hours or readiness load what the draft refers to.
+    draft = engine.assemble(db, application, day) if step in NEEDS_DRAFT else None
+    if draft and draft.missing and request.method == "GET" and step in ("documents", "review"):
         flash(
             "Часть выбранных документов удалена. Выберите документы заново.",
             "error",
