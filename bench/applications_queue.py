@@ -548,34 +548,12 @@ def sql_part(instance: Path, meta: dict, runs: int) -> dict:
 # ---------------------------------------------------------------- HTTP
 
 
-class Gunicorn(hb.Server):
+def gunicorn(label, app_spec, cwd, env, workers, log_dir, server="conf") -> hb.Server:
     """http_bench's Server with the same settings for every app: the repository's
     gunicorn.conf.py (gevent), or with `--server sync` none (sync workers). (http_bench's
     hello-world runs from bench/ and so without gunicorn.conf.py.)"""
-
-    def __init__(self, label, app_spec, cwd, env, workers, log_dir, server="conf"):
-        self.label = label
-        self.port = hb.free_port()
-        self.base = f"http://127.0.0.1:{self.port}"
-        self.log_path = log_dir / f"gunicorn-{label}.log"
-        self._log = open(self.log_path, "wb")  # noqa: SIM115 - closed in stop()
-        self.proc = subprocess.Popen(
-            [
-                hb.tool("gunicorn"),
-                "--config",
-                str(ROOT / "gunicorn.conf.py") if server == "conf" else "/dev/null",
-                "--workers",
-                str(workers),
-                "--bind",
-                f"127.0.0.1:{self.port}",
-                app_spec,
-            ],
-            cwd=cwd,
-            env=env,
-            stdout=self._log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
+    config = ROOT / "gunicorn.conf.py" if server == "conf" else "/dev/null"
+    return hb.Server(label, app_spec, cwd, env, workers, log_dir, config=config)
 
 
 def _post(opener, url, fields, referer):
@@ -653,7 +631,7 @@ def http_part(args, instance: Path, cursor) -> dict:
     )
     servers, runs, problems = [], [], []
     try:
-        app = Gunicorn("medkab", "wsgi:app", ROOT, env, args.gunicorn_workers, tmp, args.server)
+        app = gunicorn("medkab", "wsgi:app", ROOT, env, args.gunicorn_workers, tmp, args.server)
         servers.append(app)
         app.wait_ready("/login", timeout=60)
         reviewer = sign_in(app.base, REVIEWER["phone"], instance)
@@ -679,7 +657,7 @@ def http_part(args, instance: Path, cursor) -> dict:
             result["bytes"] = size
             runs.append(result)
         app.stop()
-        hello = Gunicorn(
+        hello = gunicorn(
             "hello", "hello_app:app", BENCH, env, args.gunicorn_workers, tmp, args.server
         )
         servers.append(hello)

@@ -74,10 +74,42 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+def make_instance(env: dict) -> None:
+    """Migrate the throw-away instance and create the bench worker through the CLI."""
+    print(flask_cli(env, "db-migrate"))
+    snils = normalize_snils(f"{SNILS_FIRST9}{snils_checksum(SNILS_FIRST9):02d}")
+    print(
+        flask_cli(
+            env,
+            "create-user",
+            "--role",
+            "worker",
+            "--surname",
+            "Тестова",
+            "--name",
+            "Ольга",
+            "--patronymic",
+            "Ивановна",
+            "--birth-date",
+            str(date(1988, 3, 14)),
+            "--snils",
+            snils,
+            "--phone",
+            PHONE,
+            "--email",
+            "bench@example.ru",
+            "--password",
+            PASSWORD,
+        )
+    )
+
+
 class Server:
     """A gunicorn process group; stopped (TERM, then KILL) on exit."""
 
-    def __init__(self, label, app_spec, cwd, env, workers, log_dir):
+    def __init__(self, label, app_spec, cwd, env, workers, log_dir, config=None):
+        """`config`: gunicorn's --config file (`/dev/null` for none); by default gunicorn
+        reads ./gunicorn.conf.py from `cwd` when there is one."""
         self.label = label
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
@@ -86,6 +118,7 @@ class Server:
         self.proc = subprocess.Popen(
             [
                 tool("gunicorn"),
+                *(["--config", str(config)] if config else []),
                 "--workers",
                 str(workers),
                 "--bind",
@@ -577,32 +610,7 @@ def main() -> int:
     servers: list[Server] = []
     try:
         print(f"instance: {tmp / 'instance'}", flush=True)
-        print(flask_cli(env, "db-migrate"))
-        snils = normalize_snils(f"{SNILS_FIRST9}{snils_checksum(SNILS_FIRST9):02d}")
-        print(
-            flask_cli(
-                env,
-                "create-user",
-                "--role",
-                "worker",
-                "--surname",
-                "Тестова",
-                "--name",
-                "Ольга",
-                "--patronymic",
-                "Ивановна",
-                "--birth-date",
-                str(date(1988, 3, 14)),
-                "--snils",
-                snils,
-                "--phone",
-                PHONE,
-                "--email",
-                "bench@example.ru",
-                "--password",
-                PASSWORD,
-            )
-        )
+        make_instance(env)
 
         app = Server("medkab", "wsgi:app", ROOT, env, args.workers, tmp)
         servers.append(app)

@@ -48,22 +48,19 @@ import time
 import uuid
 from collections import Counter
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import datetime
 from pathlib import Path
 
 import http_bench  # bench/ is sys.path[0] when run as a script
 from http_bench import (
     BENCH,
-    PASSWORD,
-    PHONE,
     RESULTS,
     ROOT,
     SESSION_COOKIE,
-    SNILS_FIRST9,
     CpuWatch,
     check_dashboard,
-    flask_cli,
     free_port,
+    make_instance,
     sign_in,
 )
 
@@ -72,7 +69,6 @@ try:
 except ImportError:  # pragma: no cover - /proc fallback below
     psutil = None
 
-from webapp.validators import normalize_snils, snils_checksum
 
 HOST = "127.0.0.1"
 MiB = 1024 * 1024
@@ -977,35 +973,6 @@ def parse_args(argv=None):
     if not args.skip_wrk:
         args.wrk = shutil.which("wrk") or parser.error("wrk is not installed (apt-get install wrk)")
     return args
-
-
-def make_instance(env: dict) -> None:
-    print(flask_cli(env, "db-migrate"))
-    snils = normalize_snils(f"{SNILS_FIRST9}{snils_checksum(SNILS_FIRST9):02d}")
-    print(
-        flask_cli(
-            env,
-            "create-user",
-            "--role",
-            "worker",
-            "--surname",
-            "Тестова",
-            "--name",
-            "Ольга",
-            "--patronymic",
-            "Ивановна",
-            "--birth-date",
-            str(date(1988, 3, 14)),
-            "--snils",
-            snils,
-            "--phone",
-            PHONE,
-            "--email",
-            "bench@example.ru",
-            "--password",
-            PASSWORD,
-        )
-    )
 
 
 def main(argv=None) -> int:
