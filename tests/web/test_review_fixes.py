@@ -133,28 +133,9 @@ def test_a_wrong_code_then_reload_shows_the_check_again(app, client):
 
 
 def test_hr_admins_see_how_many_jobs_wait_in_their_tab(app):
-    from tests.conftest import AuthActions
-    from tests.web.test_profile_record import JOB, add
+    from tests.web.test_seams import declare_job
 
-    create_active_user(app, n=1)
-    create_active_user(app, n=2, role="orgadmin")
-    worker = app.test_client()
-    AuthActions(worker).login("+79120000001")
-    add(worker, "employment", JOB)
-    db = connect(app.config["DATABASE"])
-    db["employments"].insert(
-        {
-            **{k: v or None for k, v in JOB.items()},
-            "rate": 1.0,
-            "user_id": 2,
-            "verification": "confirmed",
-            "created_at": "2026-01-01",
-            "updated_at": "2026-01-01",
-        }
-    )
-    db.close()
-    hr = app.test_client()
-    AuthActions(hr).login("+79120000002")
+    worker, hr = declare_job(app)
     html = hr.get("/").get_data(as_text=True)
     assert 'aria-label="ждут проверки: 1"' in html
     assert ">Сотрудники<" in html and ">Документы<" not in html

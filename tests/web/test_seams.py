@@ -74,9 +74,9 @@ def test_a_refused_password_is_never_written_back_into_the_page(client, app):
     assert "не тот пароль 1" not in wrong.get_data(as_text=True)
 
 
-@pytest.fixture
-def declared(app):
-    """Worker 1 declares a job; HR admin 2 has a confirmed job at the same organisation."""
+def declare_job(app):
+    """Worker 1 declares a job; HR admin 2 has a confirmed job at the same organisation.
+    Returns their signed-in clients (worker, hr)."""
     create_active_user(app, n=1)
     create_active_user(app, n=2, role="orgadmin")
     worker = app.test_client()
@@ -97,6 +97,11 @@ def declared(app):
     hr = app.test_client()
     AuthActions(hr).login("+79120000002")
     return worker, hr
+
+
+@pytest.fixture
+def declared(app):
+    return declare_job(app)
 
 
 def test_hr_may_decide_on_a_job_but_never_edit_it_nor_decide_on_their_own(declared):
