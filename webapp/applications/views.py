@@ -40,8 +40,7 @@ def _words():
     }
 
 
-def worker_required(view):
-    return login_required(role_required("worker")(view))
+worker_required = role_required("worker")  # signed in (else to /login) and holding the role
 
 
 @bp.get("")

@@ -41,12 +41,11 @@ def steps_of(kind) -> list[tuple[str, str]]:
     ]
 
 
-def current_specialties(db, user_id: int) -> list[str]:
-    records = profile.records(db, user_id)
+def current_specialties(records: dict) -> list[str]:
     return [c["specialty"] for c in current_certificates(records.get("certificate", [])).values()]
 
 
-def _starting_data(db, user_id: int, kind, day: date) -> tuple[dict, str | None]:
+def _starting_data(db, user_id: int, kind, day: date, records: dict) -> tuple[dict, str | None]:
     """A new draft's data: contacts from the account, the last region used, the newest
     document of each required type and, for a portfolio, the training of the last 5 years."""
     user = users.get_row(db, user_id)
@@ -67,7 +66,7 @@ def _starting_data(db, user_id: int, kind, day: date) -> tuple[dict, str | None]
             data["documents"].append(newest["id"])
     if any(f.type == "hours" for f in kind.fields):
         since = shift_months(day, -60)
-        items = engine.hour_items(profile.records(db, user_id), profile.nmo_entries(db, user_id))
+        items = engine.hour_items(records, profile.nmo_entries(db, user_id))
         data["hours"] = [i["key"] for i in items if i["day"] >= since]
     earlier = store.for_user(db, user_id, size=1)
     region = None
@@ -83,7 +82,8 @@ def new():
     rather than duplicated."""
     db = get_db()
     form = forms.NewForm(request.form if request.method == "POST" else request.args)
-    specialties = current_specialties(db, current_user.id)
+    records = profile.records(db, current_user.id)
+    specialties = current_specialties(records)
     if request.method == "POST" and form.validate():
         kind = KINDS[form.kind.data]
         specialty = form.specialty.data or None
@@ -108,7 +108,8 @@ def new():
                 return htmx.redirect_to(
                     url_for("applications.step", application_id=existing, step="applicant")
                 )
-            data, region = _starting_data(db, current_user.id, kind, today(current_user.time_zone))
+            day = today(current_user.time_zone)
+            data, region = _starting_data(db, current_user.id, kind, day, records)
             with db.atomic():
                 application_id = store.create_draft(db, current_user.id, kind.slug, specialty, data)
                 if region:

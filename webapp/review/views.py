@@ -11,7 +11,7 @@ from datetime import date
 
 import pypdfium2
 from flask import Blueprint, abort, flash, redirect, request, url_for
-from flask_login import current_user, login_required
+from flask_login import current_user
 
 from webapp import htmx
 from webapp.applications import engine, states, store
@@ -76,8 +76,7 @@ def _words():
     }
 
 
-def reviewer_required(view):
-    return login_required(role_required("reviewer")(view))
+reviewer_required = role_required("reviewer")  # signed in (else to /login) and holding the role
 
 
 # The queue ----------------------------------------------------------------------------------------
