@@ -66,9 +66,7 @@ def test_every_file_control_of_an_application_downloads(applications, new_contex
     assert names.count("Выписка А-2026-000001.pdf") == 2
 
 
-def test_withdraw_then_a_stale_second_try_is_refused_and_survives_reload(
-    applications, new_context
-):
+def test_withdraw_then_a_stale_second_try_is_refused_and_survives_reload(applications, new_context):
     server, ids = applications
     base = server.url
     page = new_context("phone").new_page()
