@@ -600,3 +600,44 @@ def seed_calendar_overrides(db):
             "insert or ignore into calendar_overrides (day, kind, note) values (?, 'short', ?)",
             [day, note],
         )
+
+
+@migrations()
+def create_push_subscriptions(db):
+    """Web Push subscriptions: one row per browser (its endpoint is unique), the keys its pushes
+    are encrypted for, and a short device name for the list in the notification settings."""
+    _run(
+        db,
+        """create table push_subscriptions (
+            id integer primary key,
+            user_id integer not null references users(id) on delete cascade,
+            endpoint text not null unique,
+            p256dh text not null,
+            auth text not null,
+            device text not null,
+            created_at text not null,
+            last_used_at text
+            ) strict""",
+        "create index push_subscriptions_user on push_subscriptions(user_id, id)",
+    )
+
+
+@migrations()
+def allow_push_in_notification_prefs(db):
+    """Reminders and application news may also go by push.
+
+    SQLite cannot change a CHECK in place: the table is rebuilt with the same rows."""
+    _run(
+        db,
+        """create table notification_prefs_new (
+            user_id integer not null references users(id) on delete cascade,
+            topic text not null check (topic in ('reminders', 'applications')),
+            channel text not null check (channel in ('email', 'sms', 'push')),
+            enabled integer not null,
+            primary key (user_id, topic, channel)
+            ) strict, without rowid""",
+        "insert into notification_prefs_new (user_id, topic, channel, enabled) "
+        "select user_id, topic, channel, enabled from notification_prefs",
+        "drop table notification_prefs",
+        "alter table notification_prefs_new rename to notification_prefs",
+    )

@@ -143,6 +143,7 @@ def _register_blueprints(app: Flask) -> None:
     from webapp.documents import file_views, links, upload_views  # noqa: F401  (on documents_bp)
     from webapp.documents.views import bp as documents_bp
     from webapp.main.views import bp as main_bp
+    from webapp.notifications import push_views  # noqa: F401  (routes on notifications_bp)
     from webapp.notifications.views import bp as notifications_bp
     from webapp.profile import (  # noqa: F401  (routes on profile_bp)
         access_views,

@@ -52,6 +52,8 @@ TITLES = {
     "profile.person.update": "Изменены личные данные",
     "profile.name.change": "Изменено ФИО",
     "profile.contacts.update": "Изменены контакты",
+    "push.subscribe": "Включены уведомления на устройстве",
+    "push.delete": "Отключены уведомления на устройстве",
     "profile.nmo.export": "Выгрузка НМО",
     "profile.employment.create": "Добавлено место работы",
     "profile.employment.update": "Изменено место работы",

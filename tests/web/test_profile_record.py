@@ -395,6 +395,7 @@ def test_contacts_and_channel_preferences(app, client, worker):
             "viber": "",
             "reminders_email": "y",
             "applications_sms": "y",
+            "applications_push": "y",
         },
     )
     assert response.status_code == 303
@@ -406,6 +407,8 @@ def test_contacts_and_channel_preferences(app, client, worker):
         ("reminders", "sms"): 0,
         ("applications", "email"): 0,
         ("applications", "sms"): 1,
+        ("reminders", "push"): 0,
+        ("applications", "push"): 1,
     }
     bad = post_form(client, "/profile/contacts", {"telegram": "@a b", "extra_phone": "12"})
     assert bad.status_code == 422

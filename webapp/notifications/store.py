@@ -1,11 +1,17 @@
-"""The only SQL for `notifications` (the in-app inbox) and `notification_prefs`."""
+"""The only SQL for `notifications` (the in-app inbox), `notification_prefs` and
+`push_subscriptions` (the devices Web Push reaches)."""
 
 from webapp.clock import now_iso
 from webapp.db import one_or_404
 
 TOPICS = ("reminders", "applications")
-CHANNELS = ("email", "sms")
-DEFAULT_PREFS = {("reminders", "email"): True, ("applications", "email"): True}
+CHANNELS = ("email", "sms", "push")
+DEFAULT_PREFS = {
+    ("reminders", "email"): True,
+    ("applications", "email"): True,
+    ("reminders", "push"): True,  # push reaches only devices the person turned it on for
+    ("applications", "push"): True,
+}
 
 
 def add(
@@ -86,3 +92,69 @@ def save_prefs(db, user_id: int, chosen: dict[tuple[str, str], bool]) -> None:
         ],
         pk=("user_id", "topic", "channel"),
     )
+
+
+def push_subscriptions(db, user_id: int) -> list[dict]:
+    """The user's devices that take pushes, oldest first."""
+    return list(
+        db.query("select * from push_subscriptions where user_id = ? order by id", [user_id])
+    )
+
+
+def get_push_subscription_or_404(db, subscription_id: int, user) -> dict:
+    """One of the user's own devices; anybody else's answers 404 like a missing one."""
+    return one_or_404(
+        db,
+        "select * from push_subscriptions where id = ? and user_id = ?",
+        [subscription_id, user.id],
+    )
+
+
+def save_push_subscription(
+    db, user_id: int, *, endpoint: str, p256dh: str, auth: str, device: str
+) -> tuple[int, str]:
+    """Store a browser's subscription for the user: (id, what happened) where what happened is
+    'added', 'renewed' (the same endpoint again: keys and device refreshed, no second row) or
+    'moved' (the endpoint was another user's: the browser now belongs to this one)."""
+    known = next(
+        db.query("select id, user_id from push_subscriptions where endpoint = ?", [endpoint]), None
+    )
+    if known is None:
+        added = db["push_subscriptions"].insert(
+            {
+                "user_id": user_id,
+                "endpoint": endpoint,
+                "p256dh": p256dh,
+                "auth": auth,
+                "device": device,
+                "created_at": now_iso(),
+            }
+        )
+        return added.last_pk, "added"
+    db.execute(
+        "update push_subscriptions set user_id = ?, p256dh = ?, auth = ?, device = ?, "
+        "created_at = case when user_id = ? then created_at else ? end, "
+        "last_used_at = case when user_id = ? then last_used_at end where id = ?",
+        [user_id, p256dh, auth, device, user_id, now_iso(), user_id, known["id"]],
+    )
+    return known["id"], "renewed" if known["user_id"] == user_id else "moved"
+
+
+def count_push_subscriptions(db, user_id: int, *, besides_endpoint: str | None = None) -> int:
+    """How many devices take the user's pushes (not counting one endpoint, when given)."""
+    return db.execute(
+        "select count(*) from push_subscriptions where user_id = ? and endpoint is not ?",
+        [user_id, besides_endpoint],
+    ).fetchone()[0]
+
+
+def push_used(db, subscription_id: int) -> None:
+    """A push reached the device's push service."""
+    db.execute(
+        "update push_subscriptions set last_used_at = ? where id = ?", [now_iso(), subscription_id]
+    )
+
+
+def delete_push_subscription(db, subscription_id: int) -> int:
+    """Forget one device (rows deleted: 0 when it was already gone)."""
+    return db.execute("delete from push_subscriptions where id = ?", [subscription_id]).rowcount

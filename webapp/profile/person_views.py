@@ -8,6 +8,7 @@ from flask import flash, url_for
 from flask_login import current_user, login_required
 
 from webapp import audit, htmx
+from webapp.adapters import push
 from webapp.auth.flows import cipher
 from webapp.auth.store import users
 from webapp.db import get_db
@@ -101,7 +102,7 @@ def name_change():
 @bp.route("/contacts", methods=["GET", "POST"])
 @login_required
 def contacts():
-    """Extra phone, messengers and notification channels."""
+    """Extra phone, messengers, notification channels and the devices that take pushes."""
     db = get_db()
     row = store.get_person(db, current_user.id)
     chosen = notices.prefs(db, current_user.id)
@@ -109,7 +110,13 @@ def contacts():
     form = forms.ContactsForm(obj=current)
     account = users.get_row(db, current_user.id)
     if not form.validate_on_submit():
-        return htmx.form_page("profile/contacts.html", form=form, account=account)
+        return htmx.form_page(
+            "profile/contacts.html",
+            form=form,
+            account=account,
+            devices=notices.push_subscriptions(db, current_user.id),
+            push_key=push.public_key(),
+        )
     values = {k: form[k].data or None for k in store.CONTACT_FIELDS}
     with db.atomic():
         store.save_person(db, current_user.id, values)

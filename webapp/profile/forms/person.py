@@ -120,10 +120,12 @@ class ContactsForm(Form):
     )
     max_messenger = text("MAX", 40, required=False, description="Номер телефона в MAX")
     viber = text("Viber", 40, required=False, description="Номер телефона в Viber")
-    reminders_email = BooleanField("Напоминания — на почту")
-    reminders_sms = BooleanField("Напоминания — по SMS")
-    applications_email = BooleanField("Новости по заявлениям — на почту")
-    applications_sms = BooleanField("Новости по заявлениям — по SMS")
+    reminders_email = BooleanField("На почту")
+    reminders_sms = BooleanField("По SMS")
+    reminders_push = BooleanField("Push на устройства")
+    applications_email = BooleanField("На почту")
+    applications_sms = BooleanField("По SMS")
+    applications_push = BooleanField("Push на устройства")
 
     def _phone(self, field):
         if field.data:
