@@ -7,7 +7,7 @@ MEDKAB_PORT ?= 8000
 MEDKAB_WORKERS ?= 2
 MEDKAB_DEMO ?= 1
 
-.PHONY: run test lint bench install install-dev clean
+.PHONY: run test lint bench lighthouse install install-dev clean
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -43,6 +43,11 @@ lint: $(VENV)/.installed-dev
 
 bench: $(VENV)/.installed-dev
 	$(BIN)/python bench/http_bench.py
+
+# Lighthouse (mobile) of /login and the signed-in dashboard; needs npm and /usr/bin/chromium.
+# More options: make lighthouse LIGHTHOUSE_ARGS="--runs 5 --diagnostics"
+lighthouse: $(VENV)/.installed
+	$(BIN)/python bench/lighthouse.py $(LIGHTHOUSE_ARGS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache test-artifacts

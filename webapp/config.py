@@ -13,6 +13,9 @@ DEFAULTS = {
     "HTTPS": False,
     "PROXY_HOPS": 0,  # reverse proxies in front that set X-Forwarded-For/-Proto/-Host
     "SITE_DOMAIN": "localhost",
+    # A name for this deployment (e.g. the git commit): a new one makes installed apps fetch a
+    # new service worker and offer «Доступна новая версия» even when no shell file changed.
+    "RELEASE": "",
     # Who issues the accreditation выписка (printed on it as its issuer).
     "ACCREDITATION_ISSUER": (
         "Аккредитационная комиссия Министерства здравоохранения Российской Федерации"
@@ -71,6 +74,8 @@ DEFAULTS = {
     "SMTP_PASSWORD": "",
     "SMTP_STARTTLS": False,
     "SMTP_TIMEOUT": 10,
+    # Web Push: the contact push services may write to about this site's pushes (VAPID `sub`).
+    "VAPID_SUBJECT": "mailto:admin@localhost",
     "EMAIL_TOKEN_MAX_AGE": 48 * 60 * 60,
     "PENDING_REGISTRATION_SECONDS": 60 * 60,
     "CONSENT_VERSION": "2026-11-01",

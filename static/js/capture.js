@@ -1,7 +1,10 @@
 // Camera capture on form[data-capture]: shots and picked files become a list of pages the user can
 // reorder, turn and delete; on save each image is redrawn on a canvas (long side ≤ 2048 px, JPEG
 // q0.8 — the redraw leaves EXIF and GPS behind) and all pages go up as one document with the
-// page's idempotency key. Without JavaScript the form posts the picked files as they are.
+// page's idempotency key. Without a network the document waits in the outbox on the phone
+// (static/js/offline_store.js) under the same key and goes up once the network is back. Files
+// shared to the installed app arrive here too. Without JavaScript the form posts the picked files
+// as they are.
 "use strict";
 (function () {
   const LONG_SIDE = 2048;
@@ -12,11 +15,13 @@
     onePdf: "Выберите один PDF-файл.",
     empty: "Сфотографируйте документ или выберите файл.",
     noType: "Выберите тип документа: от него зависят имя файла для ФАЦ и проверки.",
-    offline: "Нет связи. Проверьте интернет и нажмите «Сохранить» ещё раз.",
+    queued: "Нет связи. Документ «{label}» сохранён на телефоне и отправится сам, когда появится интернет.",
+    queueFailed: "Нет связи, и сохранить документ на телефоне не удалось. Проверьте интернет и нажмите «Сохранить» ещё раз.",
     signedOut: "Вы вышли из кабинета. Войдите в другой вкладке и нажмите «Сохранить» ещё раз.",
     400: "Страница устарела. Обновите её и добавьте страницы заново.",
     413: "Файлы слишком большие. Уберите лишние страницы или сфотографируйте документ ещё раз.",
     other: "Не удалось сохранить документ. Попробуйте ещё раз через минуту.",
+    sharedMissing: "Файл, которым вы поделились, не дошёл. Выберите его здесь ещё раз.",
   };
   const TOOLS = [
     ["up", "Выше", "↑"],
@@ -75,9 +80,16 @@
     const note = progress.querySelector(".capture-progress-text");
     const save = form.querySelector("#capture-save");
     const inputs = form.querySelectorAll("input[type=file]");
+    const queuedNote = document.getElementById("capture-queued");
+    const store = window.medkabStore;
     let busy = false;
+    freshKey();
     let previews = Promise.resolve();
 
+    // A key of our own for each document: a page kept for offline use would repeat the server's.
+    function freshKey() {
+      if (window.crypto && crypto.randomUUID) form.elements.idempotency_key.value = crypto.randomUUID();
+    }
     function showError(message) {
       errorBox.textContent = message;
       errorBox.hidden = !message;
@@ -218,7 +230,6 @@
 
     function refused(answer) {
       const json = answer.json || {};
-      if (answer.status === 0) return TEXT.offline;
       if (json.error) {
         const field = json.field && form.elements.namedItem(json.field);
         if (field && field.type !== "hidden" && field.type !== "file" && field.focus) {
@@ -251,8 +262,10 @@
         const sent = await prepared(pages[i]);
         body.append("pages", sent.blob, sent.redrawn ? "page-" + (i + 1) + ".jpg" : pages[i].file.name);
       }
+      if (!navigator.onLine && store) { await queue(body); return; }
       report(0, "Загрузка: 0 %");
       const answer = await send(body);
+      if (answer.status === 0 && store) { await queue(body); return; }
       if (answer.status >= 200 && answer.status < 300 && answer.json && answer.json.url) {
         report(100, "Сохранено");
         window.location.assign(answer.json.url);
@@ -260,6 +273,45 @@
       }
       setBusy(false);
       showError(refused(answer));
+    }
+
+    // No network: the prepared pages wait in the outbox under this page's key, so a first try
+    // that did reach the server and the later send make one document, not two.
+    async function queue(body) {
+      const type = form.querySelector("[name=doc_type]");
+      const label = type && type.selectedIndex > 0 ? type.options[type.selectedIndex].text : "Документ";
+      const fields = [];
+      const pagesOut = [];
+      body.forEach((value, name) => {
+        if (name === "pages") pagesOut.push({ blob: value, name: value.name });
+        else if (typeof value === "string" && name !== "csrf_token" && name !== "idempotency_key") fields.push([name, value]);
+      });
+      try {
+        await store.outbox.add({
+          key: form.elements.idempotency_key.value,
+          user: document.getElementById("app").getAttribute("data-user"),
+          action: form.getAttribute("action"),
+          fields: fields,
+          pages: pagesOut,
+          label: label,
+          created: Date.now(),
+        });
+      } catch (error) {
+        setBusy(false);
+        showError(TEXT.queueFailed);
+        return;
+      }
+      if (navigator.serviceWorker) {
+        navigator.serviceWorker.ready.then((r) => r.sync && r.sync.register("outbox")).catch(() => {});
+      }
+      pages.splice(0, pages.length);
+      list.replaceChildren();
+      if (type) type.value = "";
+      freshKey();
+      setBusy(false);
+      queuedNote.textContent = TEXT.queued.replace("{label}", label);
+      queuedNote.hidden = false;
+      showOutbox();
     }
 
     form.addEventListener("change", (event) => {
@@ -274,15 +326,52 @@
     });
     // Capture phase: runs before htmx's boosted-form handler on the same element and stops it.
     form.addEventListener("submit", (event) => {
+      queuedNote.hidden = true;
       event.preventDefault();
       event.stopImmediatePropagation();
       if (!busy) submit().catch(() => { setBusy(false); showError(TEXT.other); });
     }, true);
+    // Files shared to the installed app («Поделиться → Медкабинет») wait on the device.
+    if (store && /[?&]shared=1/.test(window.location.search)) {
+      store.get("shared").then((files) => {
+        if (files && files.length) add(files);
+        else showError(TEXT.sharedMissing);
+        return store.remove("shared");
+      }).catch(() => showError(TEXT.sharedMissing));
+    }
+  }
+
+  // «Ждут отправки»: what this person saved offline, with the server's reason when it refused.
+  async function showOutbox() {
+    const box = document.getElementById("outbox");
+    const store = window.medkabStore;
+    if (!box || !store) return;
+    const user = document.getElementById("app").getAttribute("data-user");
+    const entries = await store.outbox.list(user).catch(() => []);
+    const rows = entries.map((entry) => {
+      const li = make("li");
+      const text = make("span");
+      const when = new Date(entry.created).toLocaleString("ru-RU", { day: "2-digit", month: "2-digit", hour: "2-digit", minute: "2-digit" });
+      text.append(make("strong", "", entry.label), make("span", "meta", " · страниц: " + entry.pages.length + " · " + when));
+      if (entry.error) text.append(make("p", "error", "Не принят: " + entry.error));
+      const drop = make("button", "button ghost small", "Удалить");
+      drop.type = "button";
+      drop.addEventListener("click", () => {
+        if (window.confirm("Удалить «" + entry.label + "» с телефона? Документ не будет отправлен.")) store.outbox.remove(entry.key);
+      });
+      li.append(text, drop);
+      return li;
+    });
+    document.getElementById("outbox-list").replaceChildren(...rows);
+    box.hidden = rows.length === 0;
   }
 
   function init() {
     document.querySelectorAll("form[data-capture]").forEach(bind);
+    showOutbox();
   }
+  window.addEventListener("medkab:outbox", showOutbox);
+  if ("BroadcastChannel" in window) new BroadcastChannel("medkab").addEventListener("message", showOutbox);
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", init);
   else init();
   document.addEventListener("htmx:afterSettle", init);

@@ -59,8 +59,9 @@ def test_service_worker_serves_the_offline_page(live_server, new_context):
     finally:
         context.set_offline(False)
 
-    page.goto(live_server("/documents"))  # back online: the real answer (sign-in required)
+    # back online: the offline page reloads itself into the real answer (sign-in required)
     expect(page.get_by_role("heading", level=1)).to_have_text("Вход")
+    assert page.url.startswith(live_server("/login"))
     assert seen.problems() == []
 
 

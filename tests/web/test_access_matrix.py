@@ -142,6 +142,9 @@ EXPECTED: dict[str, dict[str, str]] = {
     "notifications.index": SIGNED_IN,
     "notifications.read": row(default=NOT_FOUND, worker_a=REDIRECT),
     "notifications.read_all": row(default=REDIRECT),
+    # Web Push: an empty body is not a subscription; a device is removed by its owner only
+    "notifications.push_subscribe": row(default=INVALID),
+    "notifications.push_delete": row(default=NOT_FOUND, worker_a=REDIRECT),
     # «Профиль»: HR reads worker_a's employment (at their organisation) but never writes it
     "profile.access_log": SIGNED_IN,
     "profile.check": SIGNED_IN,
@@ -168,6 +171,8 @@ EXPECTED: dict[str, dict[str, str]] = {
     "pwa.manifest": same(OK),
     "pwa.offline": same(OK),
     "pwa.service_worker": same(OK),
+    "pwa.share": same(REDIRECT),  # without a service worker: «not received», nothing stored
+    "pwa.snapshot_pages": SIGNED_IN,
     # Assisted recovery
     "recovery.request_help": same(OK),
     "recovery.request_help:POST": same(INVALID),
@@ -243,6 +248,7 @@ DISPOSABLE = {
     "review.move": ("reviewer", "application_id"),
     "profile.delete:POST": ("worker_a", "record_id"),
     "notifications.read": ("worker_a", "notification_id"),
+    "notifications.push_delete": ("worker_a", "subscription_id"),
     "account.sessions_revoke": ("worker_a", "session_id"),
     "admin.recovery_decide": ("admin", "request_id"),
 }
@@ -270,6 +276,7 @@ OBJECT_ARGS = {
     "request_id",
     "employment_id",
     "application_id",
+    "subscription_id",
 }
 
 # role: (n for create_active_user, role in the database, TOTP)
@@ -432,6 +439,19 @@ def add_notification(db, user_id, label="Проверка") -> int:
     return notices.add(db, user_id, kind="record", title=label, body="Место работы проверено")
 
 
+def add_push_subscription(db, user_id, label="Chrome, Android") -> int:
+    """A phone that takes the user's pushes (keys of the right sizes; nothing is pushed here)."""
+    subscription_id, _ = notices.save_push_subscription(
+        db,
+        user_id,
+        endpoint=f"https://fcm.googleapis.com/fcm/send/{secrets.token_urlsafe(24)}",
+        p256dh=secrets.token_urlsafe(65),
+        auth=secrets.token_urlsafe(16),
+        device=label,
+    )
+    return subscription_id
+
+
 def add_recovery_request(db, user_id, label="Потеряла телефон") -> int:
     return recovery.add(
         db,
@@ -484,6 +504,7 @@ def build_world(tmp_path) -> World:
             passkey_id=add_passkey(db, a),
             session_id=add_session(db, a),
             notification_id=add_notification(db, a),
+            subscription_id=add_push_subscription(db, a),
             request_id=add_recovery_request(db, a),
             application_id=add_application(db, a),
             file_id=1,
@@ -554,6 +575,7 @@ LABELS = {
     "notification_id": ("notifications", "title"),
     "request_id": ("recovery_requests", "details"),
     "application_id": ("applications", "specialty"),
+    "subscription_id": ("push_subscriptions", "device"),
 }
 
 
@@ -574,6 +596,7 @@ def fresh(world, key, name, kind) -> int:
                     "session_id": add_session,
                     "notification_id": add_notification,
                     "request_id": add_recovery_request,
+                    "subscription_id": add_push_subscription,
                 }
                 made = add[name](db, a, label)
         finally:
@@ -705,7 +728,12 @@ def rows(db, sql, *params) -> list[dict]:
 
 def acted(db, key, found) -> bool:
     """Did worker_a's action on a fresh object happen? `found`: its rows, by label."""
-    if key in ("documents.delete:POST", "profile.delete:POST", "account.sessions_revoke"):
+    if key in (
+        "documents.delete:POST",
+        "profile.delete:POST",
+        "account.sessions_revoke",
+        "notifications.push_delete",
+    ):
         return not found
     if len(found) != 1:
         return False
@@ -782,6 +810,8 @@ def test_worker_as_objects_are_unchanged(world):
         assert rows(db, "select count(*) as n from passkeys where user_id = ?", a)[0]["n"] == 1
         assert one("sessions", ids["session_id"])["replaced_at"] is None
         assert one("notifications", ids["notification_id"])["read_at"] is None
+        assert one("push_subscriptions", ids["subscription_id"])["device"] == "Chrome, Android"
+        assert count("subscription_id") == 1
         request = one("recovery_requests", ids["request_id"])
         assert (request["status"], request["handled_by"], request["note"]) == (
             "waiting",

@@ -1,15 +1,28 @@
-"""PWA plumbing: the manifest, the service worker at /sw.js and the offline page."""
+"""PWA plumbing: the manifest, the service worker at /sw.js, the offline page, the list of pages
+an opted-in device keeps offline, and the share target's fallback."""
 
-from flask import Blueprint, jsonify, render_template, send_from_directory, url_for
+from flask import Blueprint, Response, flash, jsonify, redirect, render_template, url_for
+from flask_login import current_user, login_required
 
-from webapp.config import ROOT
+from webapp.db import get_db
+from webapp.extensions import csrf
+from webapp.pwa import shell, snapshot
 
 bp = Blueprint("pwa", __name__)
+SHARE_ACCEPT = ["image/*", "application/pdf", ".jpg", ".jpeg", ".png", ".heic", ".heif", ".pdf"]
+
+
+@bp.app_context_processor
+def _scripts():
+    return {"script_url": shell.script_url}
+
+
+bp.after_app_request(snapshot.mark)
 
 
 @bp.get("/manifest.webmanifest")
 def manifest():
-    """Web app manifest (DESIGN §8)."""
+    """Web app manifest (DESIGN §8), with the share target «Поделиться → Медкабинет»."""
     icon = lambda name, size, purpose="any": {  # noqa: E731
         "src": url_for("static", filename=f"icons/{name}"),
         "sizes": size,
@@ -35,6 +48,12 @@ def manifest():
             icon("icon-512.png", "512x512"),
             icon("icon-maskable-512.png", "512x512", "maskable"),
         ],
+        "share_target": {
+            "action": url_for("pwa.share"),
+            "method": "POST",
+            "enctype": "multipart/form-data",
+            "params": {"files": [{"name": "files", "accept": SHARE_ACCEPT}]},
+        },
     }
     response = jsonify(body)
     response.mimetype = "application/manifest+json"
@@ -45,9 +64,7 @@ def manifest():
 @bp.get("/sw.js")
 def service_worker():
     """The service worker, served from the root so its scope is the whole site."""
-    response = send_from_directory(
-        ROOT / "service_worker", "sw.js", mimetype="text/javascript", max_age=0
-    )
+    response = Response(shell.worker_source(), mimetype="text/javascript")
     response.headers["Cache-Control"] = "no-cache"
     response.headers["Service-Worker-Allowed"] = "/"
     return response
@@ -57,3 +74,23 @@ def service_worker():
 def offline():
     """Shown by the service worker when a page cannot be fetched."""
     return render_template("pwa/offline.html")
+
+
+@bp.get("/pwa/snapshot-pages")
+@login_required
+def snapshot_pages():
+    """What a device that turned on «Доступ без сети» fetches to fill its snapshot."""
+    return jsonify(pages=snapshot.pages(get_db(), current_user))
+
+
+@bp.post("/documents/share")
+@csrf.exempt  # reads nothing and changes nothing: it only says the share did not arrive
+def share():
+    """The share target when no service worker took the files (it normally does, storing them
+    on the device and opening «Новый документ» with them)."""
+    flash(
+        "Файл не удалось принять. Откройте приложение, нажмите «Новый документ» и выберите "
+        "файл там.",
+        "error",
+    )
+    return redirect(url_for("documents.new"), code=303)
