@@ -460,3 +460,38 @@ def test_device_card_outbox_and_snapshot_look(live_server, new_context, kind):
     finally:
         context.set_offline(False)
     assert seen.problems(allow=[r"ERR_INTERNET_DISCONNECTED", r"Failed to fetch"]) == []
+
+
+def test_the_snapshot_goes_when_turned_off_and_when_the_session_ends(live_server, new_context):
+    worker_with_applications(live_server.app)
+    context = new_context("phone")
+    page = context.new_page()
+    sign_in(page, live_server.url, LOGIN)
+    controlled(page)
+    turn_on_snapshot(page, live_server.url)
+    assert page.evaluate(CACHE_STATE)["personal"]
+    page.get_by_label("Доступ без сети на этом устройстве").uncheck()
+    page.wait_for_function("""async () => !(await caches.keys()).includes("medkab-snapshot")""")
+    assert page.evaluate(CACHE_STATE)["personal"] == []
+
+    turn_on_snapshot(page, live_server.url)
+    page.evaluate(  # a document waiting to be sent belongs to the person, not to the session
+        """() => window.medkabStore.outbox.add({key: crypto.randomUUID(),
+            user: document.getElementById("app").dataset.user, action: "/documents/upload",
+            fields: [], pages: [], label: "Диплом", created: Date.now(), error: "Отказ."})"""
+    )
+    db = connect(live_server.app.config["DATABASE"])
+    db.execute("delete from sessions")  # the session ends on the server (timeout, «Завершить»)
+    db.conn.commit()
+    db.close()
+    page.goto(live_server("/applications"))
+    expect(page.get_by_role("heading", level=1)).to_have_text("Вход")
+    page.wait_for_function("""async () => !(await caches.keys()).includes("medkab-snapshot")""")
+    assert page.evaluate(CACHE_STATE)["personal"] == []
+    assert page.evaluate(STORED)["outbox"] == 1
+    context.set_offline(True)
+    try:
+        page.goto(live_server("/applications"))
+        expect(page.get_by_role("heading", level=1)).to_have_text(OFFLINE_HEADING)
+    finally:
+        context.set_offline(False)
