@@ -8,6 +8,7 @@ Its SQL lives here (load_overrides, set_override, delete_override); the rest is 
 """
 
 import functools
+import time
 from collections.abc import Mapping
 from datetime import date, timedelta
 from typing import Literal
@@ -64,12 +65,27 @@ def working_days_between(start: date, end: date, overrides: Mapping[date, str]) 
     return count
 
 
+OVERRIDES_TTL_SECONDS = 60  # a change made by another process (the CLI) shows within this
+_loaded: dict[str, tuple[float, dict[date, str]]] = {}  # database file → (when, overrides)
+
+
+def _database(db) -> str:
+    return getattr(db, "path", None) or db.execute("pragma database_list").fetchone()[2]
+
+
 def load_overrides(db) -> dict[date, str]:
-    """Every override: day → kind."""
-    return {
+    """Every override: day → kind. The table changes a few times a year: it is read at most
+    once a minute per process (and at once after a change made here)."""
+    key = _database(db)
+    loaded = _loaded.get(key)
+    if loaded and time.monotonic() - loaded[0] < OVERRIDES_TTL_SECONDS:
+        return loaded[1]
+    overrides = {
         date.fromisoformat(row["day"]): row["kind"]
         for row in db.query("select day, kind from calendar_overrides")
     }
+    _loaded[key] = (time.monotonic(), overrides)
+    return overrides
 
 
 def set_override(db, day: date, kind: Kind, note: str | None) -> None:
@@ -79,8 +95,10 @@ def set_override(db, day: date, kind: Kind, note: str | None) -> None:
         "on conflict (day) do update set kind = excluded.kind, note = excluded.note",
         [day.isoformat(), kind, note],
     )
+    _loaded.pop(_database(db), None)
 
 
 def delete_override(db, day: date) -> None:
     """Remove the override for `day`: the package's calendar decides it again."""
     db.execute("delete from calendar_overrides where day = ?", [day.isoformat()])
+    _loaded.pop(_database(db), None)

@@ -5,11 +5,12 @@ import json
 import secrets
 from datetime import datetime, timedelta
 
-from flask import request
+from flask import g, request
 from flask.sessions import SessionInterface, SessionMixin
 from werkzeug.datastructures import CallbackDict
 
 from webapp.auth.store import sessions as rows
+from webapp.auth.store.users import User, get_row, user_from_row
 from webapp.clock import now
 from webapp.db import get_db
 
@@ -83,9 +84,10 @@ class ServerSessionInterface(SessionInterface):
 
     def _load(self, app, token):
         db = get_db()
-        row = rows.by_token_hash(db, _hash(token))
-        if row is None:
+        found = rows.by_token_hash(db, _hash(token))
+        if found is None:
             return None
+        row, user = found
         moment = now()
         idle = timedelta(seconds=app.config["SESSION_IDLE_SECONDS"])
         absolute = timedelta(seconds=app.config["SESSION_ABSOLUTE_SECONDS"])
@@ -99,6 +101,7 @@ class ServerSessionInterface(SessionInterface):
         ):
             rows.delete(db, row["id"])
             return None
+        g.session_user = user  # Flask-Login's loader takes it from here: no second query
         return row
 
     def save_session(self, app, session, response):
@@ -167,6 +170,22 @@ class ServerSessionInterface(SessionInterface):
             httponly=True,
             samesite="Lax",
         )
+
+
+def session_user(user_id) -> User | None:
+    """The user this request's session row came with, when it is the one asked for."""
+    row = g.get("session_user")
+    if row is None or str(row["id"]) != str(user_id):
+        return None
+    return user_from_row(row)
+
+
+def user_row(db, user_id: int) -> dict | None:
+    """The raw users row: the one this request's session came with, else read."""
+    row = g.get("session_user")
+    if row is not None and row["id"] == user_id:
+        return dict(row)
+    return get_row(db, user_id)
 
 
 def current_session_id() -> int | None:

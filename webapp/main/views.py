@@ -8,7 +8,7 @@ from webapp.applications import store as application_store
 from webapp.applications.kinds import KINDS
 from webapp.applications.states import STATES, TONES
 from webapp.auth.flows import cipher
-from webapp.auth.store.users import get_row
+from webapp.auth.sessions import user_row
 from webapp.clock import today
 from webapp.db import get_db
 from webapp.profile.summary import build
@@ -24,7 +24,7 @@ def index():
     applications = []
     if current_user.has_role("worker"):
         db = get_db()
-        summary = build(db, get_row(db, current_user.id), cipher(), today(current_user.time_zone))
+        summary = build(db, user_row(db, current_user.id), cipher(), today(current_user.time_zone))
         applications = application_store.for_user(db, current_user.id, size=3)[:3]
     return render_template(
         "main/index.html",

@@ -45,8 +45,8 @@ def nmo():
     if htmx.wants_partial():
         return render_template("profile/_nmo_rows.html", page=page, titles=ELEMENT_TITLES)
     today = today_in(current_user.time_zone)
-    records = store.records(db, current_user.id)
-    statuses = specialty_statuses(records, store.nmo_entries(db, current_user.id), today, False)
+    record = store.everything(db, current_user.id)
+    statuses = specialty_statuses(record["records"], record["nmo"], today, False)
     period = NmoPeriodForm(data={"since": date(today.year, 1, 1), "until": today})
     return render_template(
         "profile/nmo.html", statuses=statuses, page=page, titles=ELEMENT_TITLES, period=period

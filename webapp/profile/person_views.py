@@ -10,6 +10,7 @@ from flask_login import current_user, login_required
 from webapp import audit, htmx
 from webapp.adapters import push
 from webapp.auth.flows import cipher
+from webapp.auth.sessions import user_row
 from webapp.auth.store import users
 from webapp.db import get_db
 from webapp.notifications import store as notices
@@ -108,7 +109,7 @@ def contacts():
     chosen = notices.prefs(db, current_user.id)
     current = SimpleNamespace(**row, **{f"{t}_{c}": on for (t, c), on in chosen.items()})
     form = forms.ContactsForm(obj=current)
-    account = users.get_row(db, current_user.id)
+    account = user_row(db, current_user.id)
     if not form.validate_on_submit():
         return htmx.form_page(
             "profile/contacts.html",

@@ -85,15 +85,16 @@ def specialty_statuses(
 
 def build(db, user: dict, cipher, today: date) -> Summary:
     """Load the record (person, 4 record kinds, НМО, name changes, documents) and derive."""
-    person = store.get_person(db, user["id"])
+    record = store.everything(db, user["id"])
+    person = record["person"]
     clear = dict(person)
     clear["inn"] = cipher.decrypt("inn", person["inn_enc"]) if person.get("inn_enc") else None
     clear["passport"] = (
         cipher.decrypt("passport", person["passport_enc"]) if person.get("passport_enc") else None
     )
-    records = store.records(db, user["id"])
-    entries = store.nmo_entries(db, user["id"])
-    former = store.name_changes(db, user["id"])
+    records = record["records"]
+    entries = record["nmo"]
+    former = record["name_changes"]
     documents = document_store.facts(db, user["id"])
     has_report = any(d["doc_type"] == ACTIVITY_REPORT_TYPE for d in documents)
     specialties = specialty_statuses(records, entries, today, has_report)

@@ -9,7 +9,8 @@ from flask_login import current_user, login_required
 
 from webapp import audit, htmx
 from webapp.auth.flows import cipher
-from webapp.auth.store.users import ROLE_TITLES, get_row
+from webapp.auth.sessions import user_row
+from webapp.auth.store.users import ROLE_TITLES
 from webapp.clock import today
 from webapp.db import get_db
 from webapp.profile import store
@@ -39,7 +40,7 @@ def _words():
 
 def _summary():
     db = get_db()
-    return build(db, get_row(db, current_user.id), cipher(), today(current_user.time_zone))
+    return build(db, user_row(db, current_user.id), cipher(), today(current_user.time_zone))
 
 
 def _kind_or_404(slug: str):
@@ -60,7 +61,7 @@ def _back(kind) -> str:
 @login_required
 def index():
     """«Профиль»: the person at a glance and the way to every part of the record and account."""
-    row = get_row(get_db(), current_user.id)
+    row = user_row(get_db(), current_user.id)
     snils = mask_snils(cipher().decrypt("snils", row["snils_enc"]))
     roles = [ROLE_TITLES[r] for r in sorted(current_user.roles)]
     return render_template("profile/index.html", account=row, snils=snils, roles=roles)

@@ -18,7 +18,7 @@ from webapp.auth.factors import TITLES, password_min_length, second_factors
 from webapp.auth.flows import cipher, set_password
 from webapp.auth.forms import NewPasswordForm
 from webapp.auth.gate import must_enrol
-from webapp.auth.sessions import current_session_id, destroy_session
+from webapp.auth.sessions import current_session_id, destroy_session, user_row
 from webapp.auth.stepup import step_up_required
 from webapp.auth.store import factors as store
 from webapp.auth.store import sessions, users
@@ -73,7 +73,7 @@ def index():
         protection=score.protection(facts),
         keys=keys,
         totp_row=store.totp_row(db, current_user.id),
-        account=users.get_row(db, current_user.id),
+        account=user_row(db, current_user.id),
         sessions=sessions.list_for_user(db, current_user.id),
         current_id=current_session_id(),
         events=audit.login_history(db, current_user.id, limit=10),

@@ -69,7 +69,11 @@ def get_user(db, user_id) -> User | None:
     found = cursor.fetchone()
     if found is None:
         return None
-    row = dict(zip([c[0] for c in cursor.description], found, strict=True))
+    return user_from_row(dict(zip([c[0] for c in cursor.description], found, strict=True)))
+
+
+def user_from_row(row: dict) -> User:
+    """The User of a users row that carries `role_list`."""
     fields = {k: row[k] for k in User.__dataclass_fields__ if k != "roles"}
     return User(**fields, roles=frozenset((row["role_list"] or "").split(",")) - {""})
 

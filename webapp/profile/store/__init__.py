@@ -1,5 +1,6 @@
 """SQL for the professional record. Functions take `db` first and return dicts with dates parsed."""
 
+import json
 from datetime import date
 from decimal import Decimal
 
@@ -36,18 +37,68 @@ def _parsed(kind: Kind, row: dict) -> dict:
     return row
 
 
+_COLUMNS: dict[str, list[str]] = {}  # table → its columns, read once per process
+RECORD_TABLES = {k.slug: (k.table, k.order) for k in KINDS.values() if k.slug != "nmo"}
+
+
+def _columns(db, table: str) -> list[str]:
+    if table not in _COLUMNS:
+        _COLUMNS[table] = [row[1] for row in db.execute(f"pragma table_info({table})")]
+    return _COLUMNS[table]
+
+
+def _rows_json(db, table: str, order: str) -> str:
+    """A subquery giving the person's rows of `table` as one JSON array, each with its place
+    `_n` in `order` (an aggregate keeps no order of its own)."""
+    pairs = ", ".join(f"'{c}', {c}" for c in _columns(db, table))
+    return (
+        f"(select json_group_array(json_object({pairs}, '_n', _n)) from "  # noqa: S608
+        f"(select *, row_number() over (order by {order}) as _n from {table} "
+        "where user_id = :user_id))"
+    )
+
+
+def _bundle(db, user_id: int, parts: dict[str, tuple[str, str]]) -> dict[str, list[dict]]:
+    """Several tables' rows of one person in one statement: name → rows in their order."""
+    sql = "select " + ", ".join(  # noqa: S608
+        f"{_rows_json(db, table, order)} as {name}" for name, (table, order) in parts.items()
+    )
+    found = db.execute(sql, {"user_id": user_id}).fetchone()
+    return {
+        name: sorted(json.loads(text), key=lambda row: row.pop("_n"))
+        for name, text in zip(parts, found, strict=True)
+    }
+
+
+def _records(found: dict) -> dict[str, list[dict]]:
+    return {slug: [_parsed(KINDS[slug], row) for row in found[slug]] for slug in RECORD_TABLES}
+
+
 def records(db, user_id: int) -> dict[str, list[dict]]:
-    """Every record of every kind except НМО entries: one query per kind, newest first."""
-    result = {}
-    for kind in KINDS.values():
-        if kind.slug == "nmo":
-            continue
-        rows = db.query(
-            f"select * from {kind.table} where user_id = ? order by {kind.order}",  # noqa: S608
-            [user_id],
-        )
-        result[kind.slug] = [_parsed(kind, row) for row in rows]
-    return result
+    """Every record of every kind except НМО entries, newest first, in one query."""
+    return _records(_bundle(db, user_id, RECORD_TABLES))
+
+
+def everything(db, user_id: int) -> dict:
+    """The whole record in one query: the person row, every kind's records (newest first), НМО
+    entries (oldest first) and earlier names (newest first) — what the dashboard, the record page
+    and the checks read on every view."""
+    found = _bundle(
+        db,
+        user_id,
+        {
+            **RECORD_TABLES,
+            "nmo": ("nmo_entries", "day, id"),
+            "name_changes": ("name_changes", "id desc"),
+            "person": ("person", "user_id"),
+        },
+    )
+    return {
+        "person": _person(user_id, found["person"][0] if found["person"] else None),
+        "records": _records(found),
+        "nmo": [_parsed(KINDS["nmo"], row) for row in found["nmo"]],
+        "name_changes": found["name_changes"],
+    }
 
 
 def nmo_entries(db, user_id: int, *, since: date | None = None, until: date | None = None):
@@ -198,7 +249,12 @@ def delete(db, kind: Kind, user_id: int, record_id: int) -> bool:
 
 def get_person(db, user_id: int) -> dict:
     """The person row (empty defaults when none yet), dates parsed, identifiers still sealed."""
-    person = next(db.query("select * from person where user_id = ?", [user_id]), None)
+    return _person(
+        user_id, next(db.query("select * from person where user_id = ?", [user_id]), None)
+    )
+
+
+def _person(user_id: int, person: dict | None) -> dict:
     if person is None:
         return {
             "user_id": user_id,
