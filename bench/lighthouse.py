@@ -414,7 +414,7 @@ def main() -> int:
                 print(
                     f"  {path} run {n}: "
                     + ", ".join(f"{k} {_cell(s[k])}" for k in CATEGORIES)
-                    + f", {_cell(s['kb'], '{:.1f}')} KB, LCP {_cell(s['lcp'])} ms"
+                    + f", {_cell(s['kb'], '{:.1f}')} KiB, LCP {_cell(s['lcp'])} ms"
                     + f", benchmarkIndex {_cell(s['benchmark'])}"
                     + (f", error {s['error']}" if s["error"] else "")
                     + f"  → {out}",
@@ -439,7 +439,7 @@ def main() -> int:
             f"load average now {load} on {os.cpu_count()} CPUs"
         )
         print()
-        print("| page | performance | accessibility | best-practices | transfer KB | LCP ms |")
+        print("| page | performance | accessibility | best-practices | transfer KiB | LCP ms |")
         print("| --- | ---: | ---: | ---: | ---: | ---: |")
         for row in rows:
             print(
