@@ -148,19 +148,23 @@ def record(
         user_agent = (request.user_agent.string or "")[:300]
         if actor_id is None and current_user and current_user.is_authenticated:
             actor_id = current_user.id
-    db["audit_log"].insert(
-        {
-            "at": now_iso(),
-            "actor_id": actor_id,
-            "subject_user_id": subject_user_id if subject_user_id is not None else actor_id,
-            "action": action,
-            "object_type": object_type,
-            "object_id": None if object_id is None else str(object_id),
-            "result": result,
-            "ip": ip,
-            "user_agent": user_agent,
-            "details": json.dumps(details, ensure_ascii=False) if details else None,
-        }
+    # One plain INSERT: sqlite-utils' insert() first looks the table up in sqlite_master (three
+    # more statements on every audited request).
+    db.execute(
+        "insert into audit_log (at, actor_id, subject_user_id, action, object_type, object_id, "
+        "result, ip, user_agent, details) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [
+            now_iso(),
+            actor_id,
+            subject_user_id if subject_user_id is not None else actor_id,
+            action,
+            object_type,
+            None if object_id is None else str(object_id),
+            result,
+            ip,
+            user_agent,
+            json.dumps(details, ensure_ascii=False) if details else None,
+        ],
     )
 
 

@@ -3,6 +3,7 @@ DESIGN §5."""
 
 import atexit
 import contextlib
+import json
 import sqlite3
 import threading
 
@@ -60,11 +61,40 @@ POOL_SIZE = 8  # idle connections a process keeps; more are opened under load an
 def connect(path) -> Database:
     """Open the database file with our pragmas; used by requests, the CLI and tests."""
     conn = sqlite3.connect(str(path), timeout=5.0, check_same_thread=False)  # busy_timeout
+    # Autocommit: a lone write is its own transaction without the module's implicit BEGIN and
+    # COMMIT statements around it; several writes that belong together use atomic().
+    conn.isolation_level = None
     for pragma in PRAGMAS:
         conn.execute(pragma)
     db = WriteFirstDatabase(conn, recursive_triggers=False, execute_plugins=False)
     db.path = str(path)  # the file, for per-database caches (workdays' calendar)
     return db
+
+
+_COLUMNS: dict[str, list[str]] = {}  # table → its columns, read once per process
+
+
+def columns(db: Database, table: str) -> list[str]:
+    """A table's column names (the schema changes only with a migration and a restart)."""
+    if table not in _COLUMNS:
+        _COLUMNS[table] = [row[1] for row in db.execute(f"pragma table_info({table})")]
+    return _COLUMNS[table]
+
+
+def rows_json(db: Database, table: str, where: str, order: str) -> str:
+    """A subquery giving the rows of `table` that match `where` as one JSON array, each with
+    its place `_n` in `order` (an aggregate keeps no order of its own): several tables in one
+    statement instead of one statement each. Read them back with `from_json`."""
+    pairs = ", ".join(f"'{c}', {c}" for c in columns(db, table))
+    return (
+        f"(select json_group_array(json_object({pairs}, '_n', _n)) from "  # noqa: S608
+        f"(select *, row_number() over (order by {order}) as _n from {table} where {where}))"
+    )
+
+
+def from_json(text: str) -> list[dict]:
+    """The rows of a `rows_json` column, in their order."""
+    return sorted(json.loads(text), key=lambda row: row.pop("_n"))
 
 
 def one_or_404(db: Database, sql: str, params) -> dict:

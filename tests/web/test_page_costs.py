@@ -41,6 +41,11 @@ def worker_client(app, client, db):
         "/applications",
         "/applications/1",
         "/notifications",
+        "/security",
+        "/account/sessions",
+        "/profile/readiness",
+        "/profile/check",
+        "/profile/contacts",
     ],
 )
 def test_a_worker_page_takes_at_most_five_statements(app, worker_client, path):
@@ -54,10 +59,16 @@ def test_the_sign_in_page_takes_one_statement_at_most(app, client):
     assert len(statements(app, client, "/login")) <= 1
 
 
-def test_the_reviewer_queue_takes_at_most_five_statements(app, client):
-    create_active_user(app, n=5, role="reviewer")
+def test_the_reviewer_pages_take_at_most_five_statements(app, client, db):
+    """The review screen too, though each look writes its audit row."""
+    worker = ready_worker(app)
+    reviewer = create_active_user(app, n=5, role="reviewer")
+    application_id = add_submitted(db, app.extensions["storage"], worker, assignee_id=reviewer)
     AuthActions(client).login(login="+79120000005")
     assert len(statements(app, client, "/review")) <= BUDGET
+    seen = statements(app, client, f"/review/{application_id}")
+    assert len(seen) <= BUDGET, "\n".join(seen)
+    assert [s for s in seen if s.startswith("insert into audit_log")]
 
 
 def test_a_pooled_connection_comes_back_clean(app, worker_client):

@@ -87,8 +87,8 @@ def assemble(db, application: dict, today: date) -> Draft:
     picked = [int(i) for i in data.get("documents", [])]
     attachments = documents.latest_versions(db, application["user_id"], picked)
     found = {a["id"] for a in attachments}
-    records = profile.records(db, application["user_id"])
-    entries = profile.nmo_entries(db, application["user_id"])
+    record = profile.everything(db, application["user_id"])
+    records, entries = record["records"], record["nmo"]
     items = hour_items(records, entries)
     chosen = set(data.get("hours", []))
     courses = tuple(

@@ -11,6 +11,7 @@ from flask import abort
 
 from webapp.applications.states import OPEN
 from webapp.clock import now_iso
+from webapp.db import from_json, rows_json
 
 PAGE = 20
 
@@ -185,6 +186,37 @@ def events(db, application_id: int) -> list[dict]:
             [application_id],
         )
     )
+
+
+def screen_facts(db, application: dict) -> dict:
+    """What the review screen shows besides the application, in one statement: the latest
+    files (by type), the timeline (oldest first) and the people it names — the applicant,
+    the assignee and every actor — by id."""
+    latest = (
+        "application_id = :a and round = "
+        "(select max(round) from application_files where application_id = :a)"
+    )
+    sql = (
+        f"select {rows_json(db, 'application_files', latest, 'doc_type, id')}, "  # noqa: S608
+        f"{rows_json(db, 'application_events', 'application_id = :a', 'id')}, "
+        "(select json_group_array(json_object('id', id, 'surname', surname, 'name', name, "
+        "'patronymic', patronymic, 'phone', phone, 'email', email, 'birth_date', birth_date)) "
+        "from users where id in (:user, :assignee) or id in "
+        "(select actor_id from application_events where application_id = :a))"
+    )
+    files_json, events_json, people_json = db.execute(
+        sql,
+        {
+            "a": application["id"],
+            "user": application["user_id"],
+            "assignee": application["assignee_id"],
+        },
+    ).fetchone()
+    return {
+        "files": from_json(files_json),
+        "events": from_json(events_json),
+        "people": {row["id"]: row for row in json.loads(people_json)},
+    }
 
 
 # Files -------------------------------------------------------------------------------------

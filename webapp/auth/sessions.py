@@ -3,6 +3,7 @@
 import hashlib
 import json
 import secrets
+import sqlite3
 from datetime import datetime, timedelta
 
 from flask import g, request
@@ -13,6 +14,7 @@ from webapp.auth.store import sessions as rows
 from webapp.auth.store.users import User, get_row, user_from_row
 from webapp.clock import now
 from webapp.db import get_db
+from webapp.errors import is_disk_full
 
 SESSIONLESS_PATHS = ("/static/", "/sw.js", "/manifest.webmanifest", "/offline")
 REPLACED_GRACE_SECONDS = 60
@@ -102,6 +104,8 @@ class ServerSessionInterface(SessionInterface):
             rows.delete(db, row["id"])
             return None
         g.session_user = user  # Flask-Login's loader takes it from here: no second query
+        if user is not None:
+            g.unread_notices = (user["id"], user["unread_notices"])  # for the bell
         return row
 
     def save_session(self, app, session, response):
@@ -146,19 +150,26 @@ class ServerSessionInterface(SessionInterface):
         stale = (moment - datetime.fromisoformat(last_seen)).total_seconds() >= app.config[
             "SESSION_TOUCH_SECONDS"
         ]
-        if session.modified:
-            rows.save(
-                db,
-                _hash(session.token),
-                data=json.dumps(dict(session)),
-                user_id=user_id,
-                auth_level=session.get("auth_level"),
-                auth_at=session.get("auth_at"),
-                seen_at=stamp,
-                ip=request.remote_addr,
-            )
-        elif stale:
-            rows.touch(db, _hash(session.token), seen_at=stamp, ip=request.remote_addr)
+        try:
+            if session.modified:
+                rows.save(
+                    db,
+                    _hash(session.token),
+                    data=json.dumps(dict(session)),
+                    user_id=user_id,
+                    auth_level=session.get("auth_level"),
+                    auth_at=session.get("auth_at"),
+                    seen_at=stamp,
+                    ip=request.remote_addr,
+                )
+            elif stale:
+                rows.touch(db, _hash(session.token), seen_at=stamp, ip=request.remote_addr)
+        except sqlite3.OperationalError as error:
+            # The request's own work is committed by now: on a full disk, losing a flash
+            # message or a last-seen time beats answering an error for a saved entry.
+            if not is_disk_full(error):
+                raise
+            app.logger.error("session not saved: the disk is full")
 
     def _set_cookie(self, app, response, token):
         response.set_cookie(

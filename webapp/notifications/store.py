@@ -1,6 +1,8 @@
 """The only SQL for `notifications` (the in-app inbox), `notification_prefs` and
 `push_subscriptions` (the devices Web Push reaches)."""
 
+from flask import g, has_app_context
+
 from webapp.clock import now_iso
 from webapp.db import one_or_404
 
@@ -18,6 +20,7 @@ def add(
     db, user_id: int, *, kind: str, title: str, body: str, ip=None, user_agent=None, link=None
 ) -> int:
     """Put a notice in the user's inbox (`link`: the page it is about, a path on this site)."""
+    _forget_count()
     return (
         db["notifications"]
         .insert(
@@ -34,6 +37,12 @@ def add(
         )
         .last_pk
     )
+
+
+def _forget_count() -> None:
+    """The inbox changed: the count the session's query brought along is stale."""
+    if has_app_context():
+        g.pop("unread_notices", None)
 
 
 def unread_count(db, user_id: int) -> int:
@@ -62,6 +71,7 @@ def get_notification_or_404(db, notification_id: int, user) -> dict:
 
 def mark_read(db, user_id: int, notification_id: int | None = None) -> int:
     """Mark one notice (or, with None, all) as read."""
+    _forget_count()
     if notification_id is None:
         return db.execute(
             "update notifications set read_at = ? where user_id = ? and read_at is null",

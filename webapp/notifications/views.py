@@ -1,6 +1,6 @@
 """«Уведомления»: the inbox (bell, list, mark read)."""
 
-from flask import Blueprint, flash, request, url_for
+from flask import Blueprint, flash, g, request, url_for
 from flask_login import current_user, login_required
 
 from webapp import htmx
@@ -18,6 +18,11 @@ def _unread():
     """The bell in the header shows how many notices are unread."""
     if not current_user.is_authenticated:
         return {}
+    # The session's query brought the count along (g.unread_notices); a change to the inbox in
+    # this request drops it, and it is counted again.
+    known = g.get("unread_notices")
+    if known and known[0] == current_user.id:
+        return {"unread_notices": known[1]}
     return {"unread_notices": store.unread_count(get_db(), current_user.id)}
 
 

@@ -18,7 +18,6 @@ from webapp.applications import engine, states, store
 from webapp.applications.deadlines import deadline_facts
 from webapp.applications.kinds import KINDS
 from webapp.auth.flows import role_required
-from webapp.auth.store import users
 from webapp.clock import today
 from webapp.db import get_db
 from webapp.documents.preview import file_response, jpeg, render_page
@@ -159,19 +158,17 @@ def index():
 # The review screen --------------------------------------------------------------------------------
 
 
-def _names(db, user_ids) -> dict[int, str]:
-    rows = (users.get_row(db, i) for i in {i for i in user_ids if i})
-    return {r["id"]: short_name(r["surname"], r["name"], r["patronymic"]) for r in rows if r}
+def _names(people: dict[int, dict]) -> dict[int, str]:
+    return {i: short_name(r["surname"], r["name"], r["patronymic"]) for i, r in people.items()}
 
 
 def _shown(rows: list, limit: int = RECORDS_SHOWN) -> dict:
     return {"rows": rows[:limit], "more": max(0, len(rows) - limit)}
 
 
-def _applicant(db, application: dict, day: date) -> dict:
+def _applicant(db, application: dict, person: dict, day: date) -> dict:
     """The worker's record, read-only and compact: who, contacts, education, certificates,
     categories, current jobs; and the kind's own answers (hours, the record to confirm)."""
-    person = users.get_row(db, application["user_id"])
     data = application["data"]
     contacts = data.get("contacts") or {}
     records = profile.records(db, application["user_id"])
@@ -206,9 +203,7 @@ def _applicant(db, application: dict, day: date) -> dict:
     }
 
 
-def _timeline(db, application: dict) -> list[dict]:
-    events = store.events(db, application["id"])
-    names = _names(db, (e["actor_id"] for e in events))
+def _timeline(events: list[dict], names: dict[int, str]) -> list[dict]:
     return [
         {
             **e,
@@ -256,15 +251,17 @@ def screen(db, application: dict, status: int = 200, *, verdict_forms=None, move
     kind = KINDS[application["kind"]]
     day = today(current_user.time_zone)
     mine = application["assignee_id"] == current_user.id
-    files = store.files(db, application["id"])
+    facts = store.screen_facts(db, application)
+    files = facts["files"]
+    names = _names(facts["people"])
     verdict_forms = verdict_forms or {}
     moves = states.available(application["state"], "reviewer", kind.actions)
     move_forms = move_forms or {}
-    assignee = _names(db, [application["assignee_id"]]).get(application["assignee_id"])
+    assignee = names.get(application["assignee_id"])
     context = dict(
         application=application,
         kind=kind,
-        applicant=_applicant(db, application, day),
+        applicant=_applicant(db, application, facts["people"][application["user_id"]], day),
         deadline=deadline_facts(application, day, load_overrides(db)),
         assignee=assignee,
         mine=mine,
@@ -283,7 +280,7 @@ def screen(db, application: dict, status: int = 200, *, verdict_forms=None, move
             else None
         ),
         exam_titles=dict(kind.exams),
-        events=_timeline(db, application),
+        events=_timeline(facts["events"], names),
         education_kinds=dict(EDUCATION_KINDS),
         certificate_kinds=dict(CERTIFICATE_KINDS),
         categories=dict(CATEGORIES),

@@ -72,7 +72,6 @@ def index():
         facts=facts,
         protection=score.protection(facts),
         keys=keys,
-        totp_row=store.totp_row(db, current_user.id),
         account=user_row(db, current_user.id),
         sessions=sessions.list_for_user(db, current_user.id),
         current_id=current_session_id(),

@@ -20,10 +20,12 @@ _COLUMNS = (
 
 def by_token_hash(db, token_hash: str) -> tuple[dict, dict | None] | None:
     """The session row with this token digest and, when it is signed in, its user's row with
-    `role_list` (one query: every request starts with both); or None."""
+    `role_list` and `unread_notices` (the bell in every page's header): one query, since every
+    request starts with all of it; or None."""
     cursor = db.execute(
         "select s.*, null as _user_columns_follow, u.*, (select group_concat(role) "
-        "from user_roles r where r.user_id = u.id) as role_list "
+        "from user_roles r where r.user_id = u.id) as role_list, (select count(*) "
+        "from notifications n where n.user_id = u.id and n.read_at is null) as unread_notices "
         "from sessions s left join users u on u.id = s.user_id where s.token_hash = ?",
         [token_hash],
     )

@@ -1,12 +1,12 @@
 """SQL for the professional record. Functions take `db` first and return dicts with dates parsed."""
 
-import json
 from datetime import date
 from decimal import Decimal
 
 from flask import abort
 
 from webapp.clock import now_iso
+from webapp.db import from_json, rows_json
 from webapp.profile.kinds import KINDS, Kind
 from webapp.profile.store import employment
 from webapp.validators import digits_of
@@ -37,37 +37,22 @@ def _parsed(kind: Kind, row: dict) -> dict:
     return row
 
 
-_COLUMNS: dict[str, list[str]] = {}  # table → its columns, read once per process
 RECORD_TABLES = {k.slug: (k.table, k.order) for k in KINDS.values() if k.slug != "nmo"}
 
 
-def _columns(db, table: str) -> list[str]:
-    if table not in _COLUMNS:
-        _COLUMNS[table] = [row[1] for row in db.execute(f"pragma table_info({table})")]
-    return _COLUMNS[table]
-
-
-def _rows_json(db, table: str, order: str) -> str:
-    """A subquery giving the person's rows of `table` as one JSON array, each with its place
-    `_n` in `order` (an aggregate keeps no order of its own)."""
-    pairs = ", ".join(f"'{c}', {c}" for c in _columns(db, table))
-    return (
-        f"(select json_group_array(json_object({pairs}, '_n', _n)) from "  # noqa: S608
-        f"(select *, row_number() over (order by {order}) as _n from {table} "
-        "where user_id = :user_id))"
-    )
+_BUNDLES: dict[tuple, str] = {}  # the statement for each set of parts, built once per process
 
 
 def _bundle(db, user_id: int, parts: dict[str, tuple[str, str]]) -> dict[str, list[dict]]:
     """Several tables' rows of one person in one statement: name → rows in their order."""
-    sql = "select " + ", ".join(  # noqa: S608
-        f"{_rows_json(db, table, order)} as {name}" for name, (table, order) in parts.items()
-    )
-    found = db.execute(sql, {"user_id": user_id}).fetchone()
-    return {
-        name: sorted(json.loads(text), key=lambda row: row.pop("_n"))
-        for name, text in zip(parts, found, strict=True)
-    }
+    key = tuple(parts.items())
+    if key not in _BUNDLES:
+        _BUNDLES[key] = "select " + ", ".join(  # noqa: S608
+            f"{rows_json(db, table, 'user_id = :user_id', order)} as {name}"
+            for name, (table, order) in parts.items()
+        )
+    found = db.execute(_BUNDLES[key], {"user_id": user_id}).fetchone()
+    return {name: from_json(text) for name, text in zip(parts, found, strict=True)}
 
 
 def _records(found: dict) -> dict[str, list[dict]]:
