@@ -1,6 +1,17 @@
 """Error pages in the layout, in Russian."""
 
-from flask import Response, current_app, has_request_context, redirect, render_template, request
+import errno
+import sqlite3
+
+from flask import (
+    Response,
+    current_app,
+    has_request_context,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+)
 from flask.globals import request_ctx
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
@@ -15,6 +26,11 @@ MESSAGES = {
     422: ("Данные не приняты", "Проверьте введённые данные и отправьте снова."),
     429: ("Слишком много попыток", "Подождите минуту и попробуйте снова."),
     500: ("Что-то пошло не так", "Мы уже знаем об ошибке. Попробуйте обновить страницу позже."),
+    507: (
+        "Не хватает места на сервере",
+        "Сохранить не удалось: на сервере закончилось место. Попробуйте ещё раз позже — "
+        "администратор уже знает об ошибке.",
+    ),
 }
 
 
@@ -25,6 +41,17 @@ def render_error(code: int, detail: str | None = None):
         # A Host the site does not answer to: no links can be built, so no layout either.
         return Response(f"{title}. {detail or text}", code, mimetype="text/plain")
     return render_template("errors/error.html", code=code, title=title, text=detail or text), code
+
+
+def is_disk_full(error: BaseException | None) -> bool:
+    """Whether the error, or one it arose from, is a full disk (files or the database)."""
+    while error is not None:
+        if isinstance(error, OSError) and error.errno in (errno.ENOSPC, errno.EDQUOT):
+            return True
+        if getattr(error, "sqlite_errorcode", None) == sqlite3.SQLITE_FULL:
+            return True
+        error = error.__cause__ or error.__context__
+    return False
 
 
 def nearest_page(path: str) -> str:
@@ -69,4 +96,10 @@ def init_app(app) -> None:
     @app.errorhandler(Exception)
     def crash(error):
         app.logger.exception("unhandled error", exc_info=error)
+        if is_disk_full(error):
+            # Not a bug to hide behind «Что-то пошло не так»: say what happened, and that
+            # nothing was kept (every write is one transaction; stored files are removed).
+            if request.accept_mimetypes.best == "application/json":
+                return jsonify(error="{}. {}".format(*MESSAGES[507])), 507
+            return render_error(507)
         return render_error(500)
