@@ -7,6 +7,8 @@ from pathlib import Path
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
+from webapp import offload
+
 BLOCKLIST_PATH = Path(__file__).with_name("data") / "common-passwords.txt"
 
 
@@ -29,14 +31,15 @@ def normalize(password: str) -> str:
 
 def hash_password(config, password: str) -> str:
     """Hash a password for storage."""
-    return hasher(config).hash(normalize(password))
+    return offload.run(hasher(config).hash, normalize(password))
 
 
 def verify_password(config, stored: str | None, password: str) -> bool:
     """Check a password; with no stored hash, spend the same time and fail."""
     ph = hasher(config)
     try:
-        return ph.verify(stored or _dummy_hash(config), normalize(password)) and bool(stored)
+        checked = offload.run(ph.verify, stored or _dummy_hash(config), normalize(password))
+        return checked and bool(stored)
     except (VerificationError, InvalidHashError):
         return False
 
