@@ -82,6 +82,14 @@ def db(app):
     database.close()
 
 
+def static_url(app, filename: str) -> str:
+    """The address pages use for a file under static/ (content-hashed: webapp/static_files.py)."""
+    from flask import url_for
+
+    with app.test_request_context():
+        return url_for("static", filename=filename)
+
+
 def csrf_from(html: str) -> str:
     match = CSRF.search(html)
     assert match, "page has no CSRF token"

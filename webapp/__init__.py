@@ -71,6 +71,12 @@ def create_app(test_config: dict | None = None) -> Flask:
     files = Path(app.config["FILES_PATH"] or instance_path / "files")
     app.extensions["storage"] = LocalEncryptedStorage(files, master)
     app.request_class = UploadAwareRequest
+
+    from webapp import compression, static_files
+
+    compression.init_app(app)  # first: its after_request then runs after every other one
+    static_files.init_app(app)  # WhiteNoise in front of /static/, hashed names in url_for
+
     from webapp import hosts, ids
 
     hosts.init_app(app)
@@ -112,7 +118,7 @@ def _bind_extensions(app: Flask) -> None:
 
     @login_manager.user_loader
     def load_user(user_id):
-        user = get_user(db.get_db(), user_id)
+        user = sessions.session_user(user_id) or get_user(db.get_db(), user_id)
         return user if user and user.is_active else None
 
     app.after_request(set_security_headers)

@@ -14,25 +14,49 @@ def csp_nonce() -> str:
     return g.csp_nonce
 
 
-def set_security_headers(response):
-    """Apply the baseline of DESIGN §3 to a response."""
-    nonce = csp_nonce()
-    response.headers.setdefault(
-        "Content-Security-Policy",
+def content_security_policy(nonce: str | None) -> str:
+    """The policy of DESIGN §3; pages allow their own inline tags by nonce, static files none."""
+    own = f"'self' 'nonce-{nonce}'" if nonce else "'self'"
+    return (
         "default-src 'self'; "
-        f"script-src 'self' 'nonce-{nonce}'; "
-        f"style-src 'self' 'nonce-{nonce}'; "
+        f"script-src {own}; "
+        f"style-src {own}; "
         "img-src 'self' data: blob:; "
         "connect-src 'self'; "
-        "object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'",
+        "object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'"
     )
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    response.headers["Referrer-Policy"] = "same-origin"
-    response.headers["X-Frame-Options"] = "DENY"
-    response.headers["Cross-Origin-Opener-Policy"] = "same-origin"
-    response.headers["Permissions-Policy"] = "camera=(self), geolocation=(), microphone=()"
-    if current_app.config["HTTPS"]:
-        response.headers["Strict-Transport-Security"] = "max-age=63072000; includeSubDomains"
+
+
+def baseline(https: bool) -> dict[str, str]:
+    """The headers every answer carries, page or static file."""
+    headers = {
+        "X-Content-Type-Options": "nosniff",
+        "Referrer-Policy": "same-origin",
+        "X-Frame-Options": "DENY",
+        "Cross-Origin-Opener-Policy": "same-origin",
+        "Permissions-Policy": "camera=(self), geolocation=(), microphone=()",
+    }
+    if https:
+        headers["Strict-Transport-Security"] = "max-age=63072000; includeSubDomains"
+    return headers
+
+
+def set_security_headers(response):
+    """Apply the baseline of DESIGN §3 to a response."""
+    response.headers.setdefault("Content-Security-Policy", content_security_policy(csp_nonce()))
+    response.headers.update(baseline(current_app.config["HTTPS"]))
     if not request.path.startswith(NO_STORE_EXEMPT_PREFIXES):
         response.headers["Cache-Control"] = "no-store"
     return response
+
+
+def static_file_headers(https: bool):
+    """WhiteNoise's `add_headers_function`: the same baseline on the files it serves before
+    Flask sees the request (its own Cache-Control stays: never `no-store`)."""
+
+    def add(headers, _path: str, _url: str) -> None:
+        headers["Content-Security-Policy"] = content_security_policy(None)
+        for name, value in baseline(https).items():
+            headers[name] = value
+
+    return add

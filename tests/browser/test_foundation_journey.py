@@ -10,7 +10,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.browser.conftest import settle, shot, sign_in, sign_out, watch
-from tests.conftest import PASSWORD, create_active_user, make_snils
+from tests.conftest import PASSWORD, create_active_user, make_snils, static_url
 
 pytestmark = pytest.mark.browser
 
@@ -171,7 +171,8 @@ def test_late_answer_to_a_request_sent_before_sign_in_keeps_the_session(live_ser
 
     # e.g. the service worker's first-visit precache, still in flight during the sign-in
     late = context.request.get(
-        live_server("/static/css/app.css"), headers={"Cookie": f"medkab_session={before}"}
+        live_server(static_url(live_server.app, "css/app.css")),
+        headers={"Cookie": f"medkab_session={before}"},
     )
     assert late.ok
     page.reload()

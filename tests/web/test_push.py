@@ -18,7 +18,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 
-from tests.conftest import AuthActions, create_active_user, csrf_from
+from tests.conftest import AuthActions, create_active_user, csrf_from, static_url
 from tests.web.applications_setup import add_submitted
 from webapp.adapters import push
 from webapp.auth.store import users
@@ -464,7 +464,7 @@ def test_the_settings_page_lists_devices_and_gives_the_key(app, client, subscrib
     assert f'data-push-key="{site_key(app)}"' in html
     assert "Включить уведомления на этом телефоне" in html
     assert "Chrome, Android" in html and "/notifications/push/1/delete" in html
-    assert 'src="/static/js/push.js"' in html
+    assert f'src="{static_url(app, "js/push.js")}"' in html
 
 
 def test_a_device_is_removed_by_its_owner_only(app, client, subscribed):

@@ -7,7 +7,7 @@ import json
 import re
 from datetime import datetime, timedelta
 
-from tests.conftest import create_active_user
+from tests.conftest import create_active_user, static_url
 from tests.web.applications_setup import add_submitted, ready_worker
 from webapp.config import ROOT
 from webapp.pwa import shell, snapshot
@@ -47,8 +47,10 @@ def test_one_place_names_the_vendored_htmx(client):
         if path.is_file() and path.suffix in {".html", ".js", ".py"} and name in path.read_text()
     ]
     assert mentions == ["webapp/pwa/shell.py"]
-    assert f"/static/vendor/{name}" in client.get("/login").get_data(as_text=True)
-    assert f"/static/vendor/{name}" in settings_of(client)["shell"]
+    url = static_url(client.application, shell.SCRIPTS["htmx"])
+    assert url.startswith("/static/vendor/htmx-2.0.11.min.")  # + the content hash
+    assert f'src="{url}"' in client.get("/login").get_data(as_text=True)
+    assert url in settings_of(client)["shell"]
 
 
 def test_the_version_changes_with_a_release_and_only_then(app, client):
@@ -136,3 +138,11 @@ def test_the_shell_stays_within_100_kb_gzipped(client):
         with client.get(url) as response:
             total += len(gzip.compress(response.data, 9))
     assert total <= 100 * 1024, f"{total / 1024:.1f} KB"
+
+
+def test_the_manifest_and_the_worker_answer_304_when_unchanged(client):
+    for path in ("/manifest.webmanifest", "/sw.js"):
+        first = client.get(path)
+        assert first.status_code == 200 and first.headers["ETag"]
+        again = client.get(path, headers={"If-None-Match": first.headers["ETag"]})
+        assert again.status_code == 304 and again.data == b""

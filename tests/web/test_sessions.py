@@ -4,7 +4,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from tests.conftest import HTMX, create_active_user, csrf_from
+from tests.conftest import HTMX, create_active_user, csrf_from, static_url
 from webapp import clock
 
 
@@ -138,8 +138,10 @@ def test_a_late_request_with_the_pre_sign_in_cookie_does_not_sign_out(app, user,
     assert client.get("/").status_code == 200
 
 
-def test_static_and_offline_need_no_session(client, db):
-    for url in ("/offline", "/sw.js", "/manifest.webmanifest", "/static/css/app.css"):
+def test_static_and_offline_need_no_session(app, client, db):
+    hashed = static_url(app, "css/app.css")  # served by WhiteNoise, ahead of Flask
+    unhashed = "/static/css/app.css"  # an old page's address: Flask's own static view
+    for url in ("/offline", "/sw.js", "/manifest.webmanifest", hashed, unhashed):
         with client.get(url) as response:
             assert "Set-Cookie" not in response.headers, url
     assert db.execute("select count(*) from sessions").fetchone()[0] == 0

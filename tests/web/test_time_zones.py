@@ -5,7 +5,7 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from tests.conftest import HTMX, create_active_user, csrf_from, post_form
+from tests.conftest import HTMX, create_active_user, csrf_from, post_form, static_url
 from tests.web.test_reminders_run import add_certificate, reminder_notices, run
 from webapp import clock
 from webapp.auth.store import users
@@ -57,7 +57,7 @@ def test_settings_page_lists_russian_zones_first_with_the_saved_one_selected(cli
     assert html.index("Europe/Berlin") > other
     assert f"Сейчас: 30 ноября 2026, 08:15{NBSP}МСК" in html
     assert 'id="zone-offer"' in html and "hidden" in html  # the script decides to show it
-    assert "/static/js/time_zone.js" in html
+    assert f'src="{static_url(client.application, "js/time_zone.js")}"' in html
 
 
 def test_choosing_a_zone_saves_it_audits_it_and_shows_it_in_the_profile(client, worker, db):

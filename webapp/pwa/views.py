@@ -1,7 +1,16 @@
 """PWA plumbing: the manifest, the service worker at /sw.js, the offline page, the list of pages
 an opted-in device keeps offline, and the share target's fallback."""
 
-from flask import Blueprint, Response, flash, jsonify, redirect, render_template, url_for
+from flask import (
+    Blueprint,
+    Response,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_login import current_user, login_required
 
 from webapp.db import get_db
@@ -58,7 +67,8 @@ def manifest():
     response = jsonify(body)
     response.mimetype = "application/manifest+json"
     response.headers["Cache-Control"] = "no-cache"
-    return response
+    response.add_etag()  # a repeat visit asks and gets 304: only the page itself travels
+    return response.make_conditional(request)
 
 
 @bp.get("/sw.js")
@@ -67,7 +77,8 @@ def service_worker():
     response = Response(shell.worker_source(), mimetype="text/javascript")
     response.headers["Cache-Control"] = "no-cache"
     response.headers["Service-Worker-Allowed"] = "/"
-    return response
+    response.add_etag()
+    return response.make_conditional(request)
 
 
 @bp.get("/offline")
