@@ -641,3 +641,10 @@ def allow_push_in_notification_prefs(db):
         "drop table notification_prefs",
         "alter table notification_prefs_new rename to notification_prefs",
     )
+
+
+@migrations()
+def remember_who_claims_an_upload(db):
+    """The process holding an upload's idempotency key, so a retry after that process was
+    killed takes the key over at once instead of waiting out the grace period."""
+    _run(db, "alter table uploads add column claimed_by text")

@@ -10,6 +10,7 @@ from flask import current_app
 from flask.cli import with_appcontext
 
 from webapp import audit
+from webapp import backup as backups
 from webapp.applications import demo as demo_applications
 from webapp.auth.passwords import hash_password, password_problem, personal_words
 from webapp.auth.store import sessions
@@ -241,20 +242,37 @@ def create_user(role, surname, name, patronymic, birth_date, snils, phone, email
 
 @click.command("backup")
 @with_appcontext
-@click.argument("path", type=click.Path(dir_okay=False, writable=True))
-def backup(path):
-    """Copy the database consistently with SQLite's online backup API (safe while serving)."""
-    target = Path(path)
-    if target.exists():
-        raise click.ClickException(f"{target} уже существует: выберите другое имя.")
-    source = sqlite3.connect(current_app.config["DATABASE"])
-    destination = sqlite3.connect(target)
-    with destination:
-        source.backup(destination, pages=1024)
-    destination.close()
-    source.close()
-    target.chmod(0o600)
-    click.echo(f"Резервная копия записана в {target}")
+@click.argument("directory", type=click.Path(file_okay=False))
+def backup(directory):
+    """Back up the database and the encrypted files it refers to, as of one moment, into a new
+    directory (safe while serving). Keys are not included: save them separately."""
+    try:
+        summary = backups.create(
+            current_app.config["DATABASE"], current_app.extensions["storage"], Path(directory)
+        )
+    except backups.BackupError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"Резервная копия записана в {directory}: база данных и файлов {summary.files}.")
+    if summary.attempts > 1:
+        click.echo(f"Документы удалялись во время копирования: снимков базы — {summary.attempts}.")
+    click.echo("Ключей в копии нет — храните их отдельно, из папки instance/:")
+    for name, meaning in backups.KEYS.items():
+        click.echo(f"  {name} — {meaning}")
+
+
+@click.command("restore")
+@with_appcontext
+@click.argument("directory", type=click.Path(exists=True, file_okay=False))
+def restore(directory):
+    """Restore a backup into this new, empty instance (its keys already in place), checking that
+    every file decrypts."""
+    try:
+        summary = backups.restore(
+            Path(directory), current_app.config["DATABASE"], current_app.extensions["storage"]
+        )
+    except backups.BackupError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"Восстановлено: база данных и файлов {summary.files}, все расшифровываются.")
 
 
 @click.command("purge-sessions")
@@ -337,6 +355,7 @@ def init_app(app) -> None:
         seed_demo,
         create_user,
         backup,
+        restore,
         purge_sessions,
         reminders,
         extract_revoke,

@@ -53,8 +53,15 @@ OWNERS: dict[str, str] = {
 ROOT = Path(__file__).resolve().parents[2]
 WEBAPP = ROOT / "webapp"
 
-# Module paths (relative to webapp/) that may hold SQL besides store.py and store/ packages.
-SQL_HOMES = {("db.py",), ("audit.py",), ("workdays.py",), ("adapters", "outbox.py")}
+# Module paths (relative to webapp/) that may hold SQL besides store.py and store/ packages
+# (backup.py: pragmas on whole database files, no table's SQL).
+SQL_HOMES = {
+    ("db.py",),
+    ("audit.py",),
+    ("workdays.py",),
+    ("backup.py",),
+    ("adapters", "outbox.py"),
+}
 SQL_CALLS = {"execute", "executemany", "executescript", "query"}
 FORM_BASES = {"Form", "FlaskForm"}
 

@@ -2,7 +2,7 @@
 
 import sqlite3
 
-from tests.conftest import AuthActions, create_active_user, make_snils
+from tests.conftest import AuthActions, create_active_user, make_snils, static_url
 
 
 def test_audit_page_is_for_admins_only(app, client, auth):
@@ -98,7 +98,7 @@ def test_icons_are_real_pngs_of_the_right_size(client):
         ("icon-maskable-512.png", 512),
         ("apple-touch-icon-180.png", 180),
     ):
-        with client.get(f"/static/icons/{name}") as response:
+        with client.get(static_url(client.application, f"icons/{name}")) as response:
             image = Image.open(BytesIO(response.data))
         assert image.size == (size, size)
 
@@ -119,7 +119,7 @@ def test_offline_page(client):
 
 def test_htmx_is_vendored_with_its_licence(client):
     for name in ("htmx-2.0.11.min.js", "htmx-2.0.11.LICENSE"):
-        with client.get(f"/static/vendor/{name}") as response:
+        with client.get(static_url(client.application, f"vendor/{name}")) as response:
             assert response.status_code == 200 and response.data
 
 
@@ -187,16 +187,37 @@ def test_cli_create_user_validates_and_creates(runner, db):
     assert again.exit_code != 0 and "уже есть" in again.output
 
 
-def test_cli_backup_is_a_consistent_copy(app, runner, tmp_path):
+def test_cli_backup_is_a_consistent_copy_without_keys(app, runner, tmp_path):
     create_active_user(app, n=1)
-    target = tmp_path / "backup.sqlite3"
+    target = tmp_path / "backup"
     result = runner.invoke(args=["backup", str(target)])
-    assert result.exit_code == 0
-    copy = sqlite3.connect(target)
+    assert result.exit_code == 0, result.output
+    assert "data_key" in result.output and "храните их отдельно" in result.output
+    copy = sqlite3.connect(target / "medkab.sqlite3")
     assert copy.execute("pragma integrity_check").fetchone()[0] == "ok"
     assert copy.execute("select count(*) from users").fetchone()[0] == 1
-    assert oct(target.stat().st_mode)[-3:] == "600"
+    copy.close()
+    assert oct(target.stat().st_mode)[-3:] == "700"
+    assert oct((target / "medkab.sqlite3").stat().st_mode)[-3:] == "600"
+    assert sorted(p.name for p in target.iterdir()) == ["files", "manifest.json", "medkab.sqlite3"]
+    assert "11" * 32 not in (target / "manifest.json").read_text()
     assert runner.invoke(args=["backup", str(target)]).exit_code != 0
+
+
+def test_restore_refuses_another_key_and_an_instance_with_data(app, runner, tmp_path):
+    from tests.conftest import settings_for
+    from webapp import create_app
+    from webapp.db import close_keeper
+
+    target = tmp_path / "backup"
+    assert runner.invoke(args=["backup", str(target)]).exit_code == 0
+    other = create_app({**settings_for(tmp_path / "other"), "DATA_KEY": "22" * 32})
+    refused = other.test_cli_runner().invoke(args=["restore", str(target)])
+    assert refused.exit_code != 0 and "Ключ данных" in refused.output
+    assert not (tmp_path / "other" / "test.sqlite3").exists()
+    close_keeper(other)
+    again = runner.invoke(args=["restore", str(target)])
+    assert again.exit_code != 0 and "пустой экземпляр" in again.output
 
 
 def test_instance_secrets_are_created_private(tmp_path):

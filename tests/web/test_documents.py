@@ -116,6 +116,34 @@ def test_same_key_still_in_flight_is_409(app, client, worker, db):
     assert response.status_code == 409 and "ещё загружается" in response.get_json()["error"]
 
 
+def test_a_claim_whose_process_was_killed_is_taken_over_at_once(app, client, worker, db):
+    """A worker killed mid-upload (OOM, kill -9) leaves its claim; the retry need not wait out
+    the five-minute grace: the claimer is gone, so the key is taken over."""
+    import subprocess
+
+    from webapp import processes
+    from webapp.documents.upload_views import _body_digest
+
+    dead = subprocess.Popen(["sleep", "30"])
+    claimer = processes.identity(dead.pid)
+    dead.kill()
+    dead.wait()
+    key, files = str(uuid.uuid4()), [("a.jpg", jpeg())]
+    db["uploads"].insert(
+        {
+            "idempotency_key": key,
+            "user_id": 1,
+            "body_sha256": _body_digest(files, {"doc_type": "diploma"}),
+            "state": "in_flight",
+            "created_at": "2099-01-01T00:00:00+00:00",
+            "claimed_by": claimer,
+        }
+    )
+    assert upload(client, files, key=key).status_code == 201
+    [claim] = table(app, "uploads")
+    assert claim["state"] == "done" and claim["claimed_by"] == processes.current()
+
+
 def test_another_users_key_is_never_their_result(app, client, auth, worker):
     key = str(uuid.uuid4())
     upload(client, [("a.jpg", jpeg())], key=key)
@@ -421,7 +449,8 @@ def test_a_storage_failure_midway_deletes_what_was_written(app, client, worker):
         response = upload(client, [("a.jpg", jpeg())])
     finally:
         storage.put = real_put
-    assert response.status_code == 500
+    assert response.status_code == 507
+    assert response.get_json()["error"].startswith("Не хватает места на сервере: документ не")
     assert blobs(app) == [] and table(app, "documents") == [] and table(app, "uploads") == []
 
 

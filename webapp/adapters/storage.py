@@ -7,9 +7,12 @@ another name, or a header edited, fails to decrypt. Names are 32 random hex char
 two levels of fan-out directories (`ab/cd/abcd…`) so no directory grows past a few thousand entries.
 """
 
+import hashlib
+import hmac
 import os
 import re
 import secrets
+import shutil
 import time
 from pathlib import Path
 from typing import BinaryIO, Protocol
@@ -64,6 +67,11 @@ class LocalEncryptedStorage:
     def __init__(self, root: Path, master_key: bytes):
         self.root = Path(root)
         self._wrapper = AESGCM(derive_key(master_key, "file-storage"))
+        # Names the master key without revealing it: a backup records it, and a restore with
+        # another key is refused before anything is copied.
+        self.key_fingerprint = hmac.new(
+            derive_key(master_key, "key-fingerprint"), b"medkab", hashlib.sha256
+        ).hexdigest()[:16]
 
     def _path(self, key: str) -> Path:
         """Where a (checked) key's blob lives."""
@@ -121,6 +129,11 @@ class LocalEncryptedStorage:
         """Whether a blob file is there (its contents are not checked)."""
         return self._path(_checked(key)).is_file()
 
+    def copy_to(self, key: str, root: Path) -> bool:
+        """Copy a blob's file, still encrypted, into the same layout under another root (a
+        backup or a restore); False when the blob is not there."""
+        return copy_blob(self.root, key, root)
+
     def keys_older_than(self, seconds: float) -> list[str]:
         """Blob keys whose files were written more than `seconds` ago (for orphan sweeps)."""
         cutoff = time.time() - seconds
@@ -149,6 +162,27 @@ class LocalEncryptedStorage:
             if not level.is_dir():
                 level.mkdir(mode=0o700, parents=True, exist_ok=True)
                 os.chmod(level, 0o700)
+
+
+def copy_blob(source_root: Path, key: str, target_root: Path) -> bool:
+    """Copy the encrypted file of key from one storage root to another (mode 0600, written to a
+    temp name and renamed, like put()); False when the source has no such blob."""
+    relative = Path(key[:2], key[2:4], _checked(key))
+    target = Path(target_root) / relative
+    for level in (target.parent.parent.parent, target.parent.parent, target.parent):
+        level.mkdir(mode=0o700, exist_ok=True)
+    out, temp = _temp_file(target.parent)
+    try:
+        with out, open(Path(source_root) / relative, "rb") as source:
+            shutil.copyfileobj(source, out)
+        os.replace(temp, target)
+    except FileNotFoundError:
+        temp.unlink(missing_ok=True)
+        return False
+    except BaseException:
+        temp.unlink(missing_ok=True)
+        raise
+    return True
 
 
 def _temp_file(directory: Path) -> tuple[BinaryIO, Path]:

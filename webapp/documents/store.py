@@ -4,9 +4,12 @@ from datetime import date, datetime, timedelta
 
 from flask import abort
 
+from webapp import processes
 from webapp.clock import now, now_iso
 
-IN_FLIGHT_GRACE = timedelta(minutes=5)  # an upload claimed longer ago died with its process
+# An upload claimed longer ago died with its process; a claimer known to be gone (killed) is
+# taken over at once (webapp/processes.py).
+IN_FLIGHT_GRACE = timedelta(minutes=5)
 
 _LATEST = """select d.*, v.id as version_id, v.number as version, v.file_key, v.original_key,
     v.thumb_key, v.mime, v.pages, v.size, v.created_at as version_at
@@ -160,6 +163,7 @@ def claim_upload(db, key: str, user_id: int, body_sha256: str) -> tuple[str, dic
                     "body_sha256": body_sha256,
                     "state": "in_flight",
                     "created_at": now_iso(),
+                    "claimed_by": processes.current(),
                 }
             )
             return "new", None
@@ -167,9 +171,11 @@ def claim_upload(db, key: str, user_id: int, body_sha256: str) -> tuple[str, dic
             return "mismatch", row
         if row["state"] == "done":
             return "done", row
-        if now() - datetime.fromisoformat(row["created_at"]) > IN_FLIGHT_GRACE:
+        abandoned = now() - datetime.fromisoformat(row["created_at"]) > IN_FLIGHT_GRACE
+        if abandoned or processes.is_gone(row["claimed_by"]):
             db.execute(
-                "update uploads set created_at = ? where idempotency_key = ?", [now_iso(), key]
+                "update uploads set created_at = ?, claimed_by = ? where idempotency_key = ?",
+                [now_iso(), processes.current(), key],
             )
             return "new", None
         return "in_flight", row

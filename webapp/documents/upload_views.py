@@ -6,14 +6,19 @@ import uuid
 from flask import abort, current_app, flash, jsonify, render_template, request, url_for
 from flask_login import current_user, login_required
 
-from webapp import audit, htmx
+from webapp import audit, htmx, offload
 from webapp.auth.flows import safe_next
 from webapp.db import get_db
 from webapp.documents import ingest, store
 from webapp.documents.uploads import Limits, UploadRefused, format_size
 from webapp.documents.views import bp, details_form, link_is_mine, storage
+from webapp.errors import is_disk_full
 
 UPLOAD_ENDPOINTS = {"documents.upload"}
+DISK_FULL = (
+    "Не хватает места на сервере: документ не сохранён. Попробуйте ещё раз позже — "
+    "администратор уже знает об ошибке."
+)
 
 
 def _wants_json() -> bool:
@@ -120,8 +125,10 @@ def upload():
                 f"{format_size(config['DOCUMENTS_QUOTA_BYTES'])}. "
                 "Удалите ненужные документы или старые версии."
             )
-        assembled = ingest.assemble(files, Limits(max_file_bytes=config["DOCUMENT_MAX_FILE_BYTES"]))
-        stored = ingest.store(storage(), assembled)
+        # The image pipeline and the encryption take up to a second: off the event loop.
+        limits = Limits(max_file_bytes=config["DOCUMENT_MAX_FILE_BYTES"])
+        assembled = offload.run(ingest.assemble, files, limits)
+        stored = offload.run(ingest.store, storage(), assembled)
         with db.atomic():
             meta = form.meta_values()
             if replace is None:
@@ -145,11 +152,14 @@ def upload():
     except UploadRefused as refused:
         store.release_upload(db, key)
         return _answer(422, refused.message, "pages", form, replace)
-    except BaseException:
+    except BaseException as error:
         store.release_upload(db, key)
         if stored:
             for blob in (stored["file_key"], stored["thumb_key"], stored["original_key"]):
                 if blob:
                     storage().delete(blob)
+        if isinstance(error, Exception) and is_disk_full(error):
+            current_app.logger.exception("upload not stored: the disk is full")
+            return _answer(507, DISK_FULL, "pages", form, replace)
         raise
     return _created(document_id, version, assembled.pages)
