@@ -7,7 +7,7 @@ MEDKAB_PORT ?= 8000
 MEDKAB_WORKERS ?= 2
 MEDKAB_DEMO ?= 1
 
-.PHONY: run test lint bench lighthouse install install-dev clean
+.PHONY: run test lint bench load lighthouse install install-dev clean
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -19,6 +19,10 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/activate
 
 $(VENV)/.installed-dev: pyproject.toml | $(BIN)/activate
 	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $@ $(VENV)/.installed
+
+$(VENV)/.installed-bench: pyproject.toml | $(BIN)/activate
+	$(BIN)/pip install --quiet -e '.[bench]'
 	touch $@ $(VENV)/.installed
 
 install: $(VENV)/.installed
@@ -43,6 +47,11 @@ lint: $(VENV)/.installed-dev
 
 bench: $(VENV)/.installed-dev
 	$(BIN)/python bench/http_bench.py
+
+# 200 simulated workers for 60 s under gunicorn as `make run` serves the app (Locust, headless).
+# Smoke run: make load LOAD_ARGS="--users 10 --duration 15s"
+load: $(VENV)/.installed-bench
+	$(BIN)/python bench/load.py $(LOAD_ARGS)
 
 # Lighthouse (mobile) of /login and the signed-in dashboard; needs npm and /usr/bin/chromium.
 # More options: make lighthouse LIGHTHOUSE_ARGS="--runs 5 --diagnostics"
