@@ -11,7 +11,8 @@ What it does, in a throw-away instance directory (the developer's instance/ is n
   4. wrk against GET /login (anonymous) and GET / (the signed-in dashboard);
   5. the same wrk against bench/hello_app.py under the same gunicorn settings;
   6. "first load of /login": the HTML plus every same-origin stylesheet and script it names,
-     each gzipped at level 6 (what a gzip-ing reverse proxy would send);
+     asked for with `Accept-Encoding: br, gzip` like a browser, counting the bytes the server
+     sends; then a repeat visit (what a browser fetches again, given each answer's caching);
 and writes the Markdown report to bench/results/http.md (git-ignored).
 """
 
@@ -19,6 +20,7 @@ import argparse
 import contextlib
 import gzip
 import html.parser
+import http.client
 import http.cookiejar
 import os
 import platform
@@ -51,6 +53,7 @@ PASSWORD = "тихий вечер у реки и чай"  # noqa: S105 - throw-a
 SNILS_FIRST9 = "987654321"
 SESSION_COOKIE = "medkab_session"
 NOISE_CPU = 0.2  # other processes' CPUs above which a run is flagged as noisy
+ACCEPT_ENCODING = "br, gzip"  # what a browser asks for (Chromium adds deflate and zstd)
 CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"|value="([^"]+)"[^>]*name="csrf_token"')
 
 
@@ -369,6 +372,8 @@ def run_wrk(args, url: str, headers=(), duration=None) -> dict:
     ]
     for header in headers:
         command += ["-H", header]
+    if args.accept_encoding:
+        command += ["-H", f"Accept-Encoding: {args.accept_encoding}"]
     command.append(url)
     result = subprocess.run(command, capture_output=True, text=True, timeout=600)
     if result.returncode != 0:
@@ -424,52 +429,109 @@ class _Assets(html.parser.HTMLParser):
             self.other.append((a["src"], "img"))
 
 
-def _fetch(url: str) -> tuple[bytes, dict]:
-    with urllib.request.urlopen(url, timeout=10) as response:
-        return response.read(), dict(response.headers)
+def _get(base: str, path: str, headers: dict | None = None) -> dict:
+    """One GET as it travels: status, headers, the body still encoded, and the bytes sent."""
+    parts = urllib.parse.urlsplit(base)
+    connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=10)
+    try:
+        connection.request("GET", path, headers=headers or {})
+        response = connection.getresponse()
+        body = response.read()
+        head = f"HTTP/1.1 {response.status} {response.reason}\r\n" + "".join(
+            f"{name}: {value}\r\n" for name, value in response.getheaders()
+        )
+        return {
+            "status": response.status,
+            "headers": response.headers,
+            "body": body,
+            "head_bytes": len((head + "\r\n").encode("latin-1")),
+        }
+    finally:
+        connection.close()
+
+
+def _decoded(answer: dict) -> bytes:
+    encoding = answer["headers"].get("Content-Encoding")
+    if encoding == "br":
+        import brotli
+
+        return brotli.decompress(answer["body"])
+    if encoding == "gzip":
+        return gzip.decompress(answer["body"])
+    return answer["body"]
+
+
+def _cached_for_good(answer: dict) -> bool:
+    """A repeat visit takes it from the browser's cache without asking the server."""
+    cache = (answer["headers"].get("Cache-Control") or "").lower()
+    fresh = re.search(r"max-age=(\d+)", cache)
+    return "immutable" in cache or (bool(fresh) and int(fresh.group(1)) >= 3600)
+
+
+def _row(path: str, answer: dict, kind: str = "") -> dict:
+    return {
+        "path": path,
+        "kind": kind,
+        "raw": len(_decoded(answer)),
+        "sent": len(answer["body"]),
+        "head": answer["head_bytes"],
+        "encoding": answer["headers"].get("Content-Encoding") or "none",
+        "cache": answer["headers"].get("Cache-Control") or "—",
+        "answer": answer,
+    }
+
+
+def _again(base: str, row: dict, cookie: str) -> dict:
+    """What a repeat visit costs for one file: nothing when cached for good, else a request
+    (conditional when the first answer gave a validator)."""
+    if _cached_for_good(row["answer"]):
+        return {"path": row["path"], "how": "browser cache", "bytes": 0}
+    headers = {"Accept-Encoding": ACCEPT_ENCODING}
+    if cookie:
+        headers["Cookie"] = cookie
+    first = row["answer"]["headers"]
+    if first.get("ETag"):
+        headers["If-None-Match"] = first["ETag"]
+    if first.get("Last-Modified"):
+        headers["If-Modified-Since"] = first["Last-Modified"]
+    answer = _get(base, row["path"], headers)
+    return {
+        "path": row["path"],
+        "how": f"{answer['status']}",
+        "bytes": len(answer["body"]) + answer["head_bytes"],
+    }
 
 
 def first_load(base: str) -> dict:
-    """The /login HTML and its same-origin CSS/JS, raw and gzip -6 bytes each."""
+    """The /login HTML and its same-origin CSS/JS as the server sends them to a browser that
+    accepts brotli and gzip; then what a repeat visit fetches again."""
     origin = urllib.parse.urlsplit(base).netloc
-    page, headers = _fetch(base + "/login")
+    asked = {"Accept-Encoding": ACCEPT_ENCODING}
+    page = _get(base, "/login", asked)
     parser = _Assets()
-    parser.feed(page.decode())
-    rows = [("/login (HTML)", len(page), len(gzip.compress(page, compresslevel=6)))]
-    skipped = []
-    seen = set()
-    for href, _kind in parser.css + parser.js:
-        url = urllib.parse.urljoin(base + "/login", href)
-        if urllib.parse.urlsplit(url).netloc != origin:
-            skipped.append(f"{href} (other origin)")
-            continue
-        if url in seen:
-            continue
-        seen.add(url)
-        body, _ = _fetch(url)
-        rows.append(
-            (urllib.parse.urlsplit(url).path, len(body), len(gzip.compress(body, compresslevel=6)))
-        )
-    extras = []
-    for href, kind in parser.other:
-        url = urllib.parse.urljoin(base + "/login", href)
-        if urllib.parse.urlsplit(url).netloc != origin or url in seen:
-            continue
-        seen.add(url)
-        body, _ = _fetch(url)
-        extras.append(
-            (
-                urllib.parse.urlsplit(url).path,
-                kind,
-                len(body),
-                len(gzip.compress(body, compresslevel=6)),
-            )
-        )
+    parser.feed(_decoded(page).decode())
+    rows = [_row("/login", page, "HTML")]
+    extras, skipped, seen = [], [], {"/login"}
+    for group, target in ((parser.css + parser.js, rows), (parser.other, extras)):
+        for href, kind in group:
+            url = urllib.parse.urljoin(base + "/login", href)
+            parts = urllib.parse.urlsplit(url)
+            if parts.netloc != origin:
+                skipped.append(f"{href} (other origin)")
+                continue
+            if parts.path in seen:
+                continue
+            seen.add(parts.path)
+            target.append(_row(parts.path, _get(base, parts.path, asked), kind))
+    cookie = "; ".join(
+        part.split(";", 1)[0] for part in page["headers"].get_all("Set-Cookie") or []
+    )
     return {
         "rows": rows,
         "extras": extras,
         "skipped": skipped,
-        "server_encoding": headers.get("Content-Encoding", "none"),
+        "repeat": [_again(base, row, cookie) for row in rows],
+        "repeat_extras": [_again(base, row, cookie) for row in extras],
     }
 
 
@@ -509,17 +571,23 @@ def report(args, runs: list[dict], load: dict, started: datetime) -> str:
         *([f"- note: {args.note}"] if args.note else []),
         f"- machine: {os.cpu_count()} CPUs, {platform.system()} {platform.release()}, "
         f"Python {platform.python_version()}",
-        f"- server: gunicorn --workers {args.workers} (sync), DEBUG off, rate limits off, "
+        f"- server: gunicorn -c gunicorn.conf.py --workers {args.workers} (gevent, as `make run`; "
+        "the hello-world baseline the same), access log off, DEBUG off, rate limits off, "
         "second factor optional for workers",
         f"- load: wrk -t{args.threads} -c{args.connections} -d{args.duration} --latency"
+        + (f" -H 'Accept-Encoding: {args.accept_encoding}'" if args.accept_encoding else "")
         + (f" (after an unreported {args.warmup} warm-up run)" if args.warmup else ""),
         "",
-        "| target | req/s | p50 | p99 |",
-        "| --- | ---: | ---: | ---: |",
+        "| target | req/s | × hello | p50 | p99 |",
+        "| --- | ---: | ---: | ---: | ---: |",
     ]
+    hello = next((run["rps"] for run in runs if run["label"].startswith("hello")), 0)
     for run in runs:
         target = run["label"] + (" (noisy)" if run["other_cpu"] >= NOISE_CPU else "")
-        lines.append(f"| {target} | {run['rps']:.0f} | {run['p50']:.1f} ms | {run['p99']:.1f} ms |")
+        ratio = f"{run['rps'] / hello:.2f}" if hello else "—"
+        lines.append(
+            f"| {target} | {run['rps']:.0f} | {ratio} | {run['p50']:.1f} ms | {run['p99']:.1f} ms |"
+        )
     lines.append("")
     noisy = [run for run in runs if run["other_cpu"] >= NOISE_CPU]
     lines.append(
@@ -546,30 +614,58 @@ def report(args, runs: list[dict], load: dict, started: datetime) -> str:
         )
     lines += [
         "",
-        "## First load of /login (gzip -6 bytes)",
+        f"## First load of /login (Accept-Encoding: {ACCEPT_ENCODING})",
         "",
-        f"The server itself sends Content-Encoding: {load['server_encoding']}; "
-        "the figures are what a gzip-ing proxy (level 6) would send.",
+        "Bytes the server sent: the body as it travelled (still compressed) and the response",
+        "headers; `raw` is the body once decoded.",
         "",
-        "| file | raw bytes | gzip bytes |",
-        "| --- | ---: | ---: |",
+        "| file | raw bytes | encoding | body sent | headers | Cache-Control |",
+        "| --- | ---: | --- | ---: | ---: | --- |",
     ]
-    for path, raw, packed in load["rows"]:
-        lines.append(f"| {path} | {raw:,} | {packed:,} |")
+    for row in load["rows"]:
+        lines.append(
+            f"| {row['path']} | {row['raw']:,} | {row['encoding']} | {row['sent']:,} "
+            f"| {row['head']:,} | {row['cache']} |"
+        )
+    body = sum(r["sent"] for r in load["rows"])
+    heads = sum(r["head"] for r in load["rows"])
     lines.append(
-        f"| **total** | **{sum(r[1] for r in load['rows']):,}** | "
-        f"**{sum(r[2] for r in load['rows']):,}** |"
+        f"| **total** | **{sum(r['raw'] for r in load['rows']):,}** | | **{body:,}** "
+        f"| **{heads:,}** | |"
+    )
+    lines += [
+        "",
+        f"First load: **{body:,} bytes of bodies** ({body + heads:,} with headers).",
+    ]
+    again = sum(item["bytes"] for item in load["repeat"])
+    cached = [item for item in load["repeat"] if item["how"] == "browser cache"]
+    asked = [item for item in load["repeat"] if item["how"] != "browser cache"]
+    lines.append(
+        f"Repeat visit: **{again:,} bytes** with headers — "
+        + ", ".join(f"{item['path']} {item['how']} {item['bytes']:,}" for item in asked)
+        + f"; {len(cached)} of {len(load['repeat'])} files from the browser's cache, unasked."
     )
     if load["extras"]:
-        lines += ["", "Not counted above (manifest, icons):", ""]
-        for path, kind, raw, packed in load["extras"]:
-            lines.append(f"- {path} ({kind}): {raw:,} bytes raw, {packed:,} gzip")
+        lines += ["", "Not counted above (manifest, icons): first load, then a repeat visit:", ""]
+        for row, item in zip(load["extras"], load["repeat_extras"], strict=True):
+            lines.append(
+                f"- {row['path']} ({row['kind']}): {row['raw']:,} bytes raw, {row['sent']:,} "
+                f"sent ({row['encoding']}) + {row['head']:,} of headers; again: {item['how']}, "
+                f"{item['bytes']:,} bytes"
+            )
     for item in load["skipped"]:
         lines.append(f"- skipped: {item}")
     return "\n".join(lines) + "\n"
 
 
 # ---------------------------------------------------------------- main
+
+GUNICORN_CONF = ROOT / "gunicorn.conf.py"
+SIGNED_IN_PAGES = (
+    ("/", "signed-in dashboard"),
+    ("/documents", "«Мои документы»"),
+    ("/profile/record", "the record page"),
+)
 
 
 def main() -> int:
@@ -587,6 +683,12 @@ def main() -> int:
         type=float,
         default=60,
         help="seconds to wait for other processes to go quiet before each run (default 60)",
+    )
+    parser.add_argument(
+        "--accept-encoding",
+        default=ACCEPT_ENCODING,
+        help=f"wrk's Accept-Encoding (default '{ACCEPT_ENCODING}', as a browser; '' for none, "
+        "as runs before issue 13)",
     )
     parser.add_argument("--note", default="", help="free text added to the report's header")
     args = parser.parse_args()
@@ -606,6 +708,8 @@ def main() -> int:
         # gunicorn 27 binds a control socket at $XDG_RUNTIME_DIR/gunicorn.ctl (else
         # ~/.gunicorn/): keep ours away from a developer's running `make run`.
         XDG_RUNTIME_DIR=str(tmp),
+        # No access log for either server: writing a line per request is not what is measured.
+        MEDKAB_ACCESS_LOG="0",
     )
     servers: list[Server] = []
     try:
@@ -620,20 +724,18 @@ def main() -> int:
         print(f"medkab on {app.base}: signed in, GET / greets the user", flush=True)
 
         load = first_load(app.base)
-        runs = [
-            measure(args, app, "GET /login (anonymous)", app.base + "/login"),
-            measure(
-                args,
-                app,
-                "GET / (signed-in dashboard)",
-                app.base + "/",
-                headers=(f"Cookie: {SESSION_COOKIE}={cookie}",),
-            ),
+        signed_in = (f"Cookie: {SESSION_COOKIE}={cookie}",)
+        runs = [measure(args, app, "GET /login (anonymous)", app.base + "/login")] + [
+            measure(args, app, f"GET {path} ({title})", app.base + path, headers=signed_in)
+            for path, title in SIGNED_IN_PAGES
         ]
         check_dashboard(app.base, cookie)  # the session survived the run
         app.stop()
 
-        hello = Server("hello", "hello_app:app", BENCH, env, args.workers, tmp)
+        # The same gunicorn settings as the app's (gevent workers, as `make run`).
+        hello = Server(
+            "hello", "hello_app:app", BENCH, env, args.workers, tmp, config=GUNICORN_CONF
+        )
         servers.append(hello)
         hello.wait_ready("/")
         runs.append(measure(args, hello, "hello-world Flask (baseline)", hello.base + "/"))

@@ -45,7 +45,9 @@ def render_error(code: int, detail: str | None = None):
 
 def is_disk_full(error: BaseException | None) -> bool:
     """Whether the error, or one it arose from, is a full disk (files or the database)."""
-    while error is not None:
+    seen = set()
+    while error is not None and id(error) not in seen:
+        seen.add(id(error))
         if isinstance(error, OSError) and error.errno in (errno.ENOSPC, errno.EDQUOT):
             return True
         if getattr(error, "sqlite_errorcode", None) == sqlite3.SQLITE_FULL:
