@@ -110,9 +110,9 @@ def make_instance(env: dict) -> None:
 class Server:
     """A gunicorn process group; stopped (TERM, then KILL) on exit."""
 
-    def __init__(self, label, app_spec, cwd, env, workers, log_dir, config=None):
+    def __init__(self, label, app_spec, cwd, env, workers, log_dir, config=None, worker_class=None):
         """`config`: gunicorn's --config file (`/dev/null` for none); by default gunicorn
-        reads ./gunicorn.conf.py from `cwd` when there is one."""
+        reads ./gunicorn.conf.py from `cwd` when there is one. `worker_class` overrides it."""
         self.label = label
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
@@ -124,6 +124,7 @@ class Server:
                 *(["--config", str(config)] if config else []),
                 "--workers",
                 str(workers),
+                *(["--worker-class", worker_class] if worker_class else []),
                 "--bind",
                 f"127.0.0.1:{self.port}",
                 app_spec,
@@ -571,8 +572,9 @@ def report(args, runs: list[dict], load: dict, started: datetime) -> str:
         *([f"- note: {args.note}"] if args.note else []),
         f"- machine: {os.cpu_count()} CPUs, {platform.system()} {platform.release()}, "
         f"Python {platform.python_version()}",
-        f"- server: gunicorn -c gunicorn.conf.py --workers {args.workers} (gevent, as `make run`; "
-        "the hello-world baseline the same), access log off, DEBUG off, rate limits off, "
+        f"- server: gunicorn -c gunicorn.conf.py --workers {args.workers} "
+        f"({args.worker_class or 'gevent, as `make run`'}; the hello-world baseline the same), "
+        "access log off, DEBUG off, rate limits off, "
         "second factor optional for workers",
         f"- load: wrk -t{args.threads} -c{args.connections} -d{args.duration} --latency"
         + (f" -H 'Accept-Encoding: {args.accept_encoding}'" if args.accept_encoding else "")
@@ -690,6 +692,11 @@ def main() -> int:
         help=f"wrk's Accept-Encoding (default '{ACCEPT_ENCODING}', as a browser; '' for none, "
         "as runs before issue 13)",
     )
+    parser.add_argument(
+        "--worker-class",
+        default=None,
+        help="gunicorn worker class for both servers (default: gunicorn.conf.py's, gevent)",
+    )
     parser.add_argument("--note", default="", help="free text added to the report's header")
     args = parser.parse_args()
     args.wrk = shutil.which("wrk") or sys.exit("wrk is not installed (apt-get install wrk)")
@@ -716,7 +723,9 @@ def main() -> int:
         print(f"instance: {tmp / 'instance'}", flush=True)
         make_instance(env)
 
-        app = Server("medkab", "wsgi:app", ROOT, env, args.workers, tmp)
+        app = Server(
+            "medkab", "wsgi:app", ROOT, env, args.workers, tmp, worker_class=args.worker_class
+        )
         servers.append(app)
         app.wait_ready("/login")
         cookie = sign_in(app.base)
@@ -734,7 +743,14 @@ def main() -> int:
 
         # The same gunicorn settings as the app's (gevent workers, as `make run`).
         hello = Server(
-            "hello", "hello_app:app", BENCH, env, args.workers, tmp, config=GUNICORN_CONF
+            "hello",
+            "hello_app:app",
+            BENCH,
+            env,
+            args.workers,
+            tmp,
+            config=GUNICORN_CONF,
+            worker_class=args.worker_class,
         )
         servers.append(hello)
         hello.wait_ready("/")
