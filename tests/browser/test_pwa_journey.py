@@ -103,7 +103,9 @@ def documents_of(app) -> list[dict]:
 # ---------------------------------------------------------------- the offline snapshot
 
 
-def test_opted_in_pages_read_offline_with_their_time_and_nothing_else(live_server, new_context):
+def test_opted_in_pages_read_offline_with_their_time_and_nothing_else(
+    live_server, new_context, fixtures
+):
     ids = worker_with_applications(live_server.app)
     context = new_context("phone")
     page = context.new_page()
@@ -143,6 +145,13 @@ def test_opted_in_pages_read_offline_with_their_time_and_nothing_else(live_serve
         expect(page.locator("main")).to_contain_text("Ход рассмотрения")
         expect(page.locator(".timeline")).to_contain_text("Подано")
         shot(page, "snapshot-application-offline-360")
+        # «Новый документ» is kept too, and its capture still works: the photo waits on the phone
+        page.goto(live_server("/documents/new"))
+        expect(page.locator(".snapshot-banner")).to_be_visible()
+        page.get_by_label("Тип документа").select_option("diploma")
+        page.set_input_files("#camera", str(fixtures["orientation_1.jpg"]))
+        page.get_by_role("button", name="Сохранить документ").click()
+        expect(page.locator("#capture-queued")).to_contain_text("сохранён на телефоне")
         # a page never kept (security settings) gives the offline page
         page.goto(live_server("/security"))
         expect(page.get_by_role("heading", level=1)).to_have_text(OFFLINE_HEADING)
