@@ -19,6 +19,10 @@ native = monkey.get_original("threading", "get_native_id")
 stored = hash_password(DEFAULTS, "верный пароль 2026")
 print(native() != offload.run(native), verify_password(DEFAULTS, stored, "верный пароль 2026"),
       verify_password(DEFAULTS, stored, "чужой пароль 2026"))
+try:
+    offload.run(int, "не число")
+except ValueError as error:
+    print("raised:", type(error).__name__)
 """
 
 
@@ -31,7 +35,8 @@ def test_under_gevent_the_call_runs_on_another_thread_and_answers_the_same():
         timeout=60,
         check=True,
     )
-    assert result.stdout.split() == ["True", "True", "False"]
+    assert result.stdout.split() == ["True", "True", "False", "raised:", "ValueError"]
+    assert "Traceback" not in result.stderr  # a wrong password is not an error to print
 
 
 def test_without_gevent_it_is_a_plain_call_on_this_thread():
