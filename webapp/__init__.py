@@ -66,10 +66,10 @@ def create_app(test_config: dict | None = None) -> Flask:
     from webapp.crypto import FieldCipher
 
     app.extensions["cipher"] = FieldCipher(master)
-    from webapp.adapters.storage import LocalEncryptedStorage
+    from webapp.adapters.storage import storage_from_config
 
     files = Path(app.config["FILES_PATH"] or instance_path / "files")
-    app.extensions["storage"] = LocalEncryptedStorage(files, master)
+    app.extensions["storage"] = storage_from_config(app.config, files, master)
     app.request_class = UploadAwareRequest
 
     from webapp import compression, static_files
@@ -95,11 +95,11 @@ def create_app(test_config: dict | None = None) -> Flask:
 
 
 def _bind_extensions(app: Flask) -> None:
-    from webapp import db, errors, htmx
+    from webapp import db, errors, htmx, rate_limits
     from webapp.auth import sessions
     from webapp.auth.flows import unauthorized
     from webapp.auth.store.users import get_user
-    from webapp.extensions import csrf, limiter, login_manager
+    from webapp.extensions import csrf, login_manager
     from webapp.extensions import htmx as htmx_ext
     from webapp.headers import csp_nonce, set_security_headers
 
@@ -107,7 +107,7 @@ def _bind_extensions(app: Flask) -> None:
     app.session_interface = sessions.ServerSessionInterface()
     csrf.init_app(app)
     htmx_ext.init_app(app)
-    limiter.init_app(app)
+    rate_limits.init_app(app)  # Flask-Limiter, on Redis when REDIS_URL is set
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
     login_manager.login_message = "Войдите, чтобы продолжить."

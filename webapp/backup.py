@@ -17,7 +17,7 @@ import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
 
-from webapp.adapters.storage import BlobCorrupted, copy_blob
+from webapp.adapters.storage import BlobCorrupted
 from webapp.clock import now_iso
 from webapp.db import connect
 
@@ -157,7 +157,7 @@ def restore(source: Path, database: Path, storage) -> Summary:
             "(или MEDKAB_DATA_KEY) того сервера, где копия сделана."
         )
     database = Path(database)
-    if not _is_empty_database(database) or any(Path(storage.root).glob("*/*/*")):
+    if not _is_empty_database(database) or not storage.is_empty():
         raise BackupError(
             "Восстанавливать можно только в новый, пустой экземпляр: здесь уже есть данные."
         )
@@ -173,7 +173,7 @@ def restore(source: Path, database: Path, storage) -> Summary:
     conn.execute("pragma journal_mode=wal")  # as migrate() leaves a served database
     conn.close()
     keys = _keys_in(database)
-    missing = sorted(key for key in keys if not copy_blob(source / FILES, key, storage.root))
+    missing = sorted(key for key in keys if not storage.copy_from(source / FILES, key))
     unreadable = []
     for key in sorted(keys - set(missing)):
         try:

@@ -348,6 +348,40 @@ def documents_sweep(older_than):
     click.echo(f"Удалено файлов без записи: {len(orphans)}, недописанных: {temps}")
 
 
+@click.command("storage-migrate")
+@with_appcontext
+def storage_migrate():
+    """Copy the encrypted files the database refers to from the local directory into the S3
+    bucket (S3_* settings), skipping those already there, then check each one decrypts."""
+    from webapp.adapters.s3 import s3_from_config
+    from webapp.adapters.storage import FileBlobStore
+    from webapp.storage_migration import migrate as migrate_blobs
+
+    config = current_app.config
+    source = FileBlobStore(Path(config["FILES_PATH"] or Path(current_app.instance_path, "files")))
+    target = s3_from_config(config)
+    db = _db()
+    try:
+        keys = backups.referenced_keys(db)
+    finally:
+        db.close()
+    storage = current_app.extensions["storage"].with_blobs(target)
+    summary = migrate_blobs(keys, source, target, storage)
+    click.echo(
+        f"Перенос в S3 ({target.bucket}): скопировано {summary.copied}, уже были "
+        f"{summary.already}, нет нигде {len(summary.missing)}, не прошли проверку "
+        f"{len(summary.failed)}."
+    )
+    click.echo(
+        f"Storage migration: copied {summary.copied}, already there {summary.already}, "
+        f"missing {len(summary.missing)}, failed verification {len(summary.failed)}."
+    )
+    if not summary.ok:
+        raise click.ClickException(
+            "Не все файлы перенесены: " + ", ".join((summary.missing + summary.failed)[:5])
+        )
+
+
 def init_app(app) -> None:
     """Register the commands."""
     for command in (
@@ -360,5 +394,6 @@ def init_app(app) -> None:
         reminders,
         extract_revoke,
         documents_sweep,
+        storage_migrate,
     ):
         app.cli.add_command(command)

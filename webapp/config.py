@@ -31,6 +31,14 @@ DEFAULTS = {
     "DOCUMENT_MAX_FILE_BYTES": 15 * 1024 * 1024,
     "DOCUMENTS_QUOTA_BYTES": 200 * 1024 * 1024,
     "FILES_PATH": "",  # encrypted document files; empty = instance/files
+    # Where the encrypted files live: "local" (FILES_PATH) or "s3" (a bucket; still encrypted
+    # here first, the store never sees plaintext: docs/decisions.md «Object storage (S3)»).
+    "STORAGE_BACKEND": "local",
+    "S3_ENDPOINT_URL": "",  # empty = AWS; e.g. http://127.0.0.1:8333 for SeaweedFS or MinIO
+    "S3_BUCKET": "medkab-documents",  # created on first use when missing
+    "S3_ACCESS_KEY_ID": "",
+    "S3_SECRET_ACCESS_KEY": "",
+    "S3_REGION": "us-east-1",
     "SESSION_IDLE_SECONDS": 30 * 60,
     "SESSION_ABSOLUTE_SECONDS": 12 * 60 * 60,
     "SESSION_TOUCH_SECONDS": 60,
@@ -39,6 +47,9 @@ DEFAULTS = {
     "WTF_CSRF_SSL_STRICT": True,
     "RATELIMIT_ENABLED": True,
     "RATELIMIT_STORAGE_URI": "memory://",
+    # Redis for the per-IP throttles, shared by every app server (e.g. redis://127.0.0.1:6379/0):
+    # it replaces RATELIMIT_STORAGE_URI; each process counts in memory while it is unreachable.
+    "REDIS_URL": "",
     "RATELIMIT_HEADERS_ENABLED": True,
     "RATELIMIT_LOGIN": "30/minute",
     "RATELIMIT_SIGNUP": "20/minute",
