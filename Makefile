@@ -7,7 +7,7 @@ MEDKAB_PORT ?= 8000
 MEDKAB_WORKERS ?= 2
 MEDKAB_DEMO ?= 1
 
-.PHONY: run test lint bench load lighthouse install install-dev clean
+.PHONY: run test lint bench load replicate replicate-bench lighthouse install install-dev clean
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -52,6 +52,18 @@ bench: $(VENV)/.installed-dev
 # Smoke run: make load LOAD_ARGS="--users 10 --duration 15s"
 load: $(VENV)/.installed-bench
 	$(BIN)/python bench/load.py $(LOAD_ARGS)
+
+# Litestream beside `make run` (in another terminal): streams instance/medkab.sqlite3 (or
+# $MEDKAB_DATABASE) to S3 with deploy/litestream.yml until stopped, through scripts/litestream.sh.
+#   make replicate LITESTREAM_S3_ENDPOINT=http://127.0.0.1:8333 LITESTREAM_S3_BUCKET=medkab \
+#     LITESTREAM_ACCESS_KEY_ID=… LITESTREAM_SECRET_ACCESS_KEY=…
+replicate: $(VENV)/.installed-bench
+	scripts/litestream.sh replicate
+
+# Replication under a write load to a throw-away SeaweedFS, restore into a new directory, checks;
+# prints RPO and RTO (bench/README.md). Bigger database: REPLICATE_ARGS="--bulk 600000 --duration 30"
+replicate-bench: $(VENV)/.installed-bench
+	$(BIN)/python bench/litestream_restore.py $(REPLICATE_ARGS)
 
 # Lighthouse (mobile) of /login and the signed-in dashboard; needs npm and /usr/bin/chromium.
 # More options: make lighthouse LIGHTHOUSE_ARGS="--runs 5 --diagnostics"
