@@ -5,14 +5,16 @@ gevent workers hold every connection in a cheap greenlet, so idle, half-open and
 everybody else; they are chosen by measurement (bench/slow_clients.py, bench/README.md): with 200
 idle, 50 trickling and 10 slowly uploading connections a normal client's p99 stayed at 21 ms,
 where sync workers made it wait 60 s. Requests themselves stay short (SQLite, no outside calls
-that wait long), so one process per core still does the work.
+that wait long), so one process per core still does the work. The worker class yields after each
+request (webapp/workers.py), so a client whose next request is always ready cannot hold the loop;
+argon2 and the image pipeline run in gevent's thread pool (webapp/offload.py).
 """
 
 import os
 
 bind = f"{os.environ.get('MEDKAB_HOST', '127.0.0.1')}:{os.environ.get('MEDKAB_PORT', '8000')}"
 workers = int(os.environ.get("MEDKAB_WORKERS", "2"))
-worker_class = "gevent"
+worker_class = "webapp.workers.FairGeventWorker"  # gevent, yielding after each request
 worker_connections = 1000  # open connections per worker; past them new ones wait in the backlog
 keepalive = 5  # seconds an idle keep-alive connection (or one that sent nothing yet) is held
 timeout = 30  # a worker that stops answering its arbiter is restarted

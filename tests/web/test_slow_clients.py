@@ -31,6 +31,16 @@ def _get(url: str, timeout: float = 5.0) -> tuple[int, float]:
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     """gunicorn with the project's gunicorn.conf.py, as `make run` starts it."""
+    yield from _serve(tmp_path_factory, workers=2)
+
+
+@pytest.fixture(scope="module")
+def one_worker(tmp_path_factory):
+    """The same with one worker: every connection on one event loop."""
+    yield from _serve(tmp_path_factory, workers=1)
+
+
+def _serve(tmp_path_factory, *, workers: int):
     tmp_path = tmp_path_factory.mktemp("served")
     port = _free_port()
     env = {
@@ -38,7 +48,7 @@ def server(tmp_path_factory):
         "MEDKAB_DATA_KEY": "22" * 32,
         "MEDKAB_INSTANCE_PATH": str(tmp_path / "instance"),
         "MEDKAB_PORT": str(port),
-        "MEDKAB_WORKERS": "2",
+        "MEDKAB_WORKERS": str(workers),
         "MEDKAB_ACCESS_LOG": "0",
         "MEDKAB_REMINDERS_INTERVAL_SECONDS": "0",
     }
@@ -96,3 +106,34 @@ def test_the_server_closes_a_connection_that_sends_nothing(server):
     finally:
         sock.close()
     assert time.monotonic() - started < 15
+
+
+def test_a_client_whose_requests_are_always_ready_does_not_starve_another(one_worker):
+    """A keep-alive client with its next requests already waiting (here: 400 pipelined) and a
+    second client with one request: the second is answered after a few of the first's, not
+    after all of them (the worker yields after each request; the stock gevent worker did not)."""
+    port, _ = one_worker
+    request = b"GET /offline HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"
+    busy = socket.create_connection(("127.0.0.1", port))
+    other = socket.create_connection(("127.0.0.1", port))
+    try:
+        busy.sendall(request * 400)
+        time.sleep(0.05)  # the busy client's greenlet is at work
+        other.sendall(request)
+        other.settimeout(30)
+        answer = b""
+        while b"</html>" not in answer:
+            answer += other.recv(65536)
+        assert answer.startswith(b"HTTP/1.1 200")
+        busy.setblocking(False)
+        served_first = b""
+        try:
+            while chunk := busy.recv(1 << 20):
+                served_first += chunk
+        except BlockingIOError:
+            pass
+        done = served_first.count(b"HTTP/1.1 200")
+        assert done < 200, f"the other client waited for {done} of the busy client's 400 requests"
+    finally:
+        busy.close()
+        other.close()
