@@ -551,7 +551,8 @@ def problems_of(result: dict) -> list[str]:
     return found
 
 
-def report(args, runs: list[dict], load: dict, started: datetime) -> str:
+def run_line(started: datetime) -> str:
+    """«- run: <time>, commit <sha> (with uncommitted changes)» for a report's header."""
     commit = (
         subprocess.run(
             ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True
@@ -564,11 +565,16 @@ def report(args, runs: list[dict], load: dict, started: datetime) -> str:
         capture_output=True,
         text=True,
     ).stdout.strip()
+    return f"- run: {started:%Y-%m-%d %H:%M}, commit {commit}" + (
+        " (with uncommitted changes)" if dirty else ""
+    )
+
+
+def report(args, runs: list[dict], load: dict, started: datetime) -> str:
     lines = [
         "# HTTP benchmark",
         "",
-        f"- run: {started:%Y-%m-%d %H:%M}, commit {commit}"
-        + (" (with uncommitted changes)" if dirty else ""),
+        run_line(started),
         *([f"- note: {args.note}"] if args.note else []),
         f"- machine: {os.cpu_count()} CPUs, {platform.system()} {platform.release()}, "
         f"Python {platform.python_version()}",

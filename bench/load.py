@@ -51,6 +51,7 @@ from http_bench import (  # noqa: E402
     CpuWatch,
     Server,
     _group_jiffies,
+    run_line,
     server_errors,
     tool,
     wait_for_idle,
@@ -371,23 +372,10 @@ def _mib(kib: int | None) -> str:
 
 
 def report(args, context: dict) -> str:
-    commit = (
-        subprocess.run(
-            ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True
-        ).stdout.strip()
-        or "unknown"
-    )
-    dirty = subprocess.run(
-        ["git", "status", "--porcelain", "--untracked-files=no"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-    ).stdout.strip()
     lines = [
         "# Load test (Locust)",
         "",
-        f"- run: {context['started']:%Y-%m-%d %H:%M}, commit {commit}"
-        + (" (with uncommitted changes)" if dirty else ""),
+        run_line(context["started"]),
         *([f"- note: {args.note}"] if args.note else []),
         f"- machine: {os.cpu_count()} CPUs, {platform.system()} {platform.release()}, "
         f"Python {platform.python_version()}, Locust {context['locust_version']}; "

@@ -92,6 +92,26 @@ def moscow_time() -> str:
     return datetime.now(ZoneInfo("Europe/Moscow")).strftime("%H:%M")
 
 
+def signed_in_phone(live_server, new_context, kind="phone"):
+    """A phone (or desktop) signed in as the worker, its page controlled by the service worker."""
+    context = new_context(kind)
+    page = context.new_page()
+    sign_in(page, live_server.url, LOGIN)
+    controlled(page)
+    return context, page
+
+
+def add_refused(page, error: str) -> None:
+    """A document in the outbox that the server refused: kept with its reason, not retried."""
+    page.evaluate(
+        """(error) => window.medkabStore.outbox.add({key: crypto.randomUUID(),
+            user: document.getElementById("app").dataset.user, action: "/documents/upload",
+            fields: [["doc_type", "diploma"]], pages: [{blob: new Blob(["x"]), name: "p.jpg"}],
+            label: "Диплом с приложением", created: Date.now(), error})""",
+        error,
+    )
+
+
 def documents_of(app) -> list[dict]:
     db = connect(app.config["DATABASE"])
     try:
@@ -165,10 +185,7 @@ def test_opted_in_pages_read_offline_with_their_time_and_nothing_else(
 
 def test_without_the_opt_in_nothing_personal_is_kept(live_server, new_context):
     worker_with_applications(live_server.app)
-    context = new_context("phone")
-    page = context.new_page()
-    sign_in(page, live_server.url, LOGIN)
-    controlled(page)
+    context, page = signed_in_phone(live_server, new_context)
     for path in ("/", "/applications", "/profile/record", "/documents"):
         page.goto(live_server(path))
     state = page.evaluate(CACHE_STATE)
@@ -183,19 +200,11 @@ def test_without_the_opt_in_nothing_personal_is_kept(live_server, new_context):
 
 def test_sign_out_leaves_nothing_personal_on_the_device(live_server, new_context):
     worker_with_applications(live_server.app)
-    context = new_context("phone")
-    page = context.new_page()
-    sign_in(page, live_server.url, LOGIN)
-    controlled(page)
+    context, page = signed_in_phone(live_server, new_context)
     turn_on_snapshot(page, live_server.url)
     # one document waits in the outbox: the server refused it (too big), so it is not retried
     page.goto(live_server("/documents/new"))
-    page.evaluate(
-        """() => window.medkabStore.outbox.add({key: crypto.randomUUID(),
-            user: document.getElementById("app").dataset.user, action: "/documents/upload",
-            fields: [["doc_type", "diploma"]], pages: [{blob: new Blob(["x"]), name: "p.jpg"}],
-            label: "Диплом с приложением", created: Date.now(), error: "Файлы слишком большие."})"""
-    )
+    add_refused(page, "Файлы слишком большие.")
     expect(page.locator("#outbox-list li")).to_contain_text("Не принят: Файлы слишком большие.")
     page.goto(live_server("/"))
     expect(page.locator("[data-outbox-count]")).to_contain_text("1 не отправлено")
@@ -327,10 +336,7 @@ def test_one_upload_replayed_three_times_two_at_once_makes_one(live_server, new_
 
 def test_a_shared_photo_opens_new_document_with_it(live_server, new_context, fixtures):
     ready_worker(live_server.app)
-    context = new_context("phone")
-    page = context.new_page()
-    sign_in(page, live_server.url, LOGIN)
-    controlled(page)
+    context, page = signed_in_phone(live_server, new_context)
     manifest = page.evaluate("fetch('/manifest.webmanifest').then((r) => r.json())")
     target = manifest["share_target"]
     assert target["method"] == "POST" and target["enctype"] == "multipart/form-data"
@@ -448,13 +454,7 @@ def test_device_card_outbox_and_snapshot_look(live_server, new_context, kind):
     width = page.viewport_size["width"]
     shot(page, f"device-card-{width}")
     page.goto(live_server("/documents/new"))
-    page.evaluate(
-        """() => window.medkabStore.outbox.add({key: crypto.randomUUID(),
-            user: document.getElementById("app").dataset.user, action: "/documents/upload",
-            fields: [["doc_type", "diploma"]], pages: [{blob: new Blob(["x"]), name: "p.jpg"}],
-            label: "Диплом с приложением", created: Date.now(),
-            error: "Файлы слишком большие. Уберите лишние страницы."})"""
-    )
+    add_refused(page, "Файлы слишком большие. Уберите лишние страницы.")
     expect(page.locator("#outbox")).to_be_visible()
     shot(page, f"outbox-refused-{width}")
     page.goto(live_server("/"))
@@ -473,10 +473,7 @@ def test_device_card_outbox_and_snapshot_look(live_server, new_context, kind):
 
 def test_the_snapshot_goes_when_turned_off_and_when_the_session_ends(live_server, new_context):
     worker_with_applications(live_server.app)
-    context = new_context("phone")
-    page = context.new_page()
-    sign_in(page, live_server.url, LOGIN)
-    controlled(page)
+    context, page = signed_in_phone(live_server, new_context)
     turn_on_snapshot(page, live_server.url)
     assert page.evaluate(CACHE_STATE)["personal"]
     page.get_by_label("Доступ без сети на этом устройстве").uncheck()
@@ -484,11 +481,7 @@ def test_the_snapshot_goes_when_turned_off_and_when_the_session_ends(live_server
     assert page.evaluate(CACHE_STATE)["personal"] == []
 
     turn_on_snapshot(page, live_server.url)
-    page.evaluate(  # a document waiting to be sent belongs to the person, not to the session
-        """() => window.medkabStore.outbox.add({key: crypto.randomUUID(),
-            user: document.getElementById("app").dataset.user, action: "/documents/upload",
-            fields: [], pages: [], label: "Диплом", created: Date.now(), error: "Отказ."})"""
-    )
+    add_refused(page, "Отказ.")  # a waiting document belongs to the person, not the session
     db = connect(live_server.app.config["DATABASE"])
     db.execute("delete from sessions")  # the session ends on the server (timeout, «Завершить»)
     db.conn.commit()
