@@ -1,7 +1,9 @@
 """Settings: defaults here, then instance/config.py, then MEDKAB_* environment, then test_config."""
 
+import contextlib
 import os
 import secrets
+import tempfile
 import time
 from pathlib import Path
 
@@ -128,6 +130,22 @@ def from_environment(environ=os.environ) -> dict:
         else:
             found[key] = raw
     return found
+
+
+def publish_once(path: Path, content: bytes) -> None:
+    """Write content to a temporary file beside path (0600), then link it into place; when path
+    appeared meanwhile (another worker won the race), keep the file already there. For keys made
+    on first use: of two racing workers both end up using the same one."""
+    fd, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")  # created 0600
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(content)
+            handle.flush()
+            os.fsync(handle.fileno())
+        with contextlib.suppress(FileExistsError):
+            os.link(temp, path)
+    finally:
+        os.unlink(temp)
 
 
 def ensure_secret(instance_path: Path, name: str, nbytes: int = 32) -> bytes:

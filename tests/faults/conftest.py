@@ -297,6 +297,20 @@ class Served:
         return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
 
 
+def nmo_entry(title: str, token: str) -> dict:
+    """The form of one НМО entry («Баллы НМО» → «Добавить»), as a browser posts it."""
+    return {
+        "csrf_token": token,
+        "specialty": "Терапия",
+        "day": "2026-03-01",
+        "element": "module",
+        "title": title,
+        "provider": "",
+        "zet": "2",
+        "confirmation_code": "",
+    }
+
+
 def rows_of(database: Path, table: str) -> list[dict]:
     """Every row of a table, in rowid order, from a fresh connection."""
     conn = sqlite3.connect(database)

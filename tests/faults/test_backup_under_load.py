@@ -25,7 +25,7 @@ import pikepdf
 import pytest
 
 from tests.conftest import AuthActions
-from tests.faults.conftest import BIN, ROOT, blob_files, cli, integrity, photo
+from tests.faults.conftest import BIN, ROOT, blob_files, cli, integrity, nmo_entry, photo
 from webapp import create_app
 from webapp.db import close_keeper
 
@@ -81,19 +81,6 @@ def by_id(database, table) -> dict[int, dict]:
     return {row["id"]: row for row in rows(database, table)}
 
 
-def nmo(title, token):
-    return {
-        "csrf_token": token,
-        "specialty": "Терапия",
-        "day": "2026-03-01",
-        "element": "module",
-        "title": title,
-        "provider": "",
-        "zet": "2",
-        "confirmation_code": "",
-    }
-
-
 class Load:
     """People writing until told to stop; every request's kind, id, times and answer."""
 
@@ -118,7 +105,7 @@ class Load:
         n = 0
         while not self.stop.is_set():
             title, sent = f"{label}-{n}", time.monotonic()
-            answer = browser.post_form("/profile/nmo/new", nmo(title, token))
+            answer = browser.post_form("/profile/nmo/new", nmo_entry(title, token))
             self.record("nmo", title, sent, answer.status)
             n += 1
 

@@ -11,7 +11,7 @@ import uuid
 
 import pytest
 
-from tests.faults.conftest import blob_files, fill, integrity, photo
+from tests.faults.conftest import blob_files, fill, integrity, nmo_entry, photo
 
 pytestmark = pytest.mark.faults
 
@@ -48,19 +48,6 @@ def test_files_disk_full_refuses_the_upload_in_russian_and_keeps_nothing(small_d
     assert server.storage().get(version["file_key"]).startswith(b"%PDF")
 
 
-def entry(title: str, token: str) -> dict:
-    return {
-        "csrf_token": token,
-        "specialty": "Терапия",
-        "day": "2026-03-01",
-        "element": "module",
-        "title": title,
-        "provider": "",
-        "zet": "2",
-        "confirmation_code": "",
-    }
-
-
 def test_database_disk_full_answers_a_russian_page_and_loses_no_answered_write(small_disk, served):
     disk = small_disk("database", "4m")
     server = served(database=disk / "medkab.sqlite3")
@@ -71,7 +58,7 @@ def test_database_disk_full_answers_a_russian_page_and_loses_no_answered_write(s
 
     answered, statuses = [], []
     for n in range(500):  # the WAL takes what space is left; then a write cannot be kept
-        answer = browser.post_form("/profile/nmo/new", entry(f"full-{n}", token))
+        answer = browser.post_form("/profile/nmo/new", nmo_entry(f"full-{n}", token))
         statuses.append(answer.status)
         if answer.status == 303:
             answered.append(f"full-{n}")
@@ -85,6 +72,6 @@ def test_database_disk_full_answers_a_russian_page_and_loses_no_answered_write(s
     assert integrity(server.database) == "ok"
     titles = {row["title"] for row in server.rows("nmo_entries")}
     assert titles == set(answered)
-    after = browser.post_form("/profile/nmo/new", entry("after", token))
+    after = browser.post_form("/profile/nmo/new", nmo_entry("after", token))
     assert after.status == 303
     assert "after" in {row["title"] for row in server.rows("nmo_entries")}

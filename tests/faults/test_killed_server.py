@@ -13,25 +13,12 @@ import time
 
 import pytest
 
-from tests.faults.conftest import integrity, rows_of
+from tests.faults.conftest import integrity, nmo_entry, rows_of
 
 pytestmark = pytest.mark.faults
 
 PEOPLE = 6
 ANSWERED_BEFORE_KILL = 60
-
-
-def entry(title: str, token: str) -> dict:
-    return {
-        "csrf_token": token,
-        "specialty": "Терапия",
-        "day": "2026-03-01",
-        "element": "module",
-        "title": title,
-        "provider": "",
-        "zet": "2",
-        "confirmation_code": "",
-    }
 
 
 def burst(server, people, label: str) -> tuple[list[str], list[tuple[str, int]]]:
@@ -44,7 +31,7 @@ def burst(server, people, label: str) -> tuple[list[str], list[tuple[str, int]]]
         for i in range(10_000):
             title = f"{label}-{n}-{i}"
             try:
-                answer = browser.post_form("/profile/nmo/new", entry(title, token))
+                answer = browser.post_form("/profile/nmo/new", nmo_entry(title, token))
             except (OSError, http.client.HTTPException):
                 return  # the server is gone
             with lock:

@@ -8,9 +8,6 @@ database.
 """
 
 import base64
-import contextlib
-import os
-import tempfile
 from pathlib import Path
 
 import requests
@@ -19,6 +16,8 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from flask import current_app
 from py_vapid import Vapid
 from pywebpush import WebPushException, webpush
+
+from webapp.config import publish_once
 
 KEY_NAME = "vapid-private.pem"
 TIMEOUT_SECONDS = 5
@@ -47,16 +46,7 @@ def ensure_vapid_key(instance_path: Path) -> ec.EllipticCurvePrivateKey:
             serialization.PrivateFormat.PKCS8,
             serialization.NoEncryption(),
         )
-        fd, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")  # created 0600
-        try:
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(pem)
-                handle.flush()
-                os.fsync(handle.fileno())
-            with contextlib.suppress(FileExistsError):
-                os.link(temp, path)  # another worker won the race: use its key
-        finally:
-            os.unlink(temp)
+        publish_once(path, pem)  # another worker won the race: use its key
     key = serialization.load_pem_private_key(path.read_bytes(), password=None)
     if not isinstance(key, ec.EllipticCurvePrivateKey) or key.curve.name != "secp256r1":
         raise RuntimeError(f"{path} is not an EC P-256 private key")

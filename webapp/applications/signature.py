@@ -2,11 +2,8 @@
 signing (PAdES B-B) and checking a signed PDF against that certificate. No Flask here."""
 
 import asyncio
-import contextlib
 import hashlib
 import io
-import os
-import tempfile
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -22,6 +19,8 @@ from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign import fields, signers
 from pyhanko.sign.validation import SignatureCoverageLevel, validate_pdf_signature
 from pyhanko_certvalidator import ValidationContext
+
+from webapp.config import publish_once
 
 KEY_NAME = "extract-signing.key"
 CERT_NAME = "extract-signing.crt"
@@ -69,29 +68,15 @@ def ensure_signing_key(
             serialization.PrivateFormat.PKCS8,
             serialization.NoEncryption(),
         )
-        _publish(key_path, pem)
+        publish_once(key_path, pem)
     key = serialization.load_pem_private_key(key_path.read_bytes(), password=None)
     if not cert_path.exists():
-        _publish(cert_path, _self_signed(key, common_name).public_bytes(serialization.Encoding.PEM))
+        certificate = _self_signed(key, common_name)
+        publish_once(cert_path, certificate.public_bytes(serialization.Encoding.PEM))
     cert = x509.load_pem_x509_certificate(cert_path.read_bytes())
     if cert.public_key() != key.public_key():
         raise RuntimeError(f"{cert_path} does not belong to {key_path}")
     return key_path, cert_path
-
-
-def _publish(path: Path, content: bytes) -> None:
-    """Write content to a temporary file beside path (0600), then link it into place; when path
-    appeared meanwhile, keep the file already there."""
-    fd, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")  # created 0600
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(content)
-            handle.flush()
-            os.fsync(handle.fileno())
-        with contextlib.suppress(FileExistsError):
-            os.link(temp, path)  # another process won the race: use its file
-    finally:
-        os.unlink(temp)
 
 
 def _self_signed(key: ec.EllipticCurvePrivateKey, common_name: str) -> x509.Certificate:
