@@ -77,7 +77,10 @@ async function page(event) {
     const kept = await store.kept(request.url).catch(() => null);
     if (kept) return fromSnapshot(kept);
     const offline = await caches.match(SETTINGS.offline);
-    return offline || new Response("Нет соединения", { status: 503, headers: { "Content-Type": "text/plain; charset=utf-8" } });
+    // A new Response, not the cached one: its URL would become the address of a boosted
+    // navigation (htmx follows the response's URL), and a reload would stay on /offline.
+    if (offline) return new Response(await offline.blob(), { status: 200, headers: offline.headers });
+    return new Response("Нет соединения", { status: 503, headers: { "Content-Type": "text/plain; charset=utf-8" } });
   }
 }
 

@@ -83,3 +83,6 @@ def test_tab_click_while_offline_shows_the_offline_page(live_server, new_context
     finally:
         shot(page, "offline-tab-click-360")
         context.set_offline(False)
+    # back online, the offline page reloads itself into the page the tab asked for
+    expect(page.get_by_role("heading", level=1)).to_have_text("Мои документы", timeout=15_000)
+    page.wait_for_load_state("networkidle")
