@@ -230,6 +230,7 @@
 
     function refused(answer) {
       const json = answer.json || {};
+      if (answer.status === 0) return TEXT.queueFailed; // no network and no outbox here
       if (json.error) {
         const field = json.field && form.elements.namedItem(json.field);
         if (field && field.type !== "hidden" && field.type !== "file" && field.focus) {
