@@ -69,7 +69,7 @@ def test_permission_is_asked_only_by_the_button_and_devices_can_be_removed(
     expect(page.get_by_role("heading", level=1)).to_have_text("Контакты и уведомления")
     section = page.locator("#push")
     expect(section.get_by_role("heading", level=2)).to_have_text("Уведомления на этом устройстве")
-    button = section.get_by_role("button", name="Включить уведомления на этом телефоне")
+    button = section.get_by_role("button", name="Включить уведомления на этом устройстве")
     expect(button).to_be_visible()
     settle(page)
     assert page.evaluate("Notification.permission") == "default"
@@ -120,7 +120,7 @@ def test_a_refused_permission_is_explained_and_the_desktop_page_looks_right(
     shot(page, "push-04-settings-1280")
 
     # Nobody answers the prompt in a headless browser: Chromium answers «denied» for them.
-    page.get_by_role("button", name="Включить уведомления на этом телефоне").click()
+    page.get_by_role("button", name="Включить уведомления на этом устройстве").click()
     expect(page.locator("#push").get_by_role("status")).to_have_text(
         "Уведомления запрещены в настройках браузера. Разрешите их для этого сайта и нажмите "
         "кнопку ещё раз.",

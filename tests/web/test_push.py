@@ -462,7 +462,7 @@ def test_signed_out_visitors_are_sent_to_sign_in(app, client):
 def test_the_settings_page_lists_devices_and_gives_the_key(app, client, subscribed):
     html = client.get("/profile/contacts").get_data(as_text=True)
     assert f'data-push-key="{site_key(app)}"' in html
-    assert "Включить уведомления на этом телефоне" in html
+    assert "Включить уведомления на этом устройстве" in html
     assert "Chrome, Android" in html and "/notifications/push/1/delete" in html
     assert f'src="{static_url(app, "js/push.js")}"' in html
 
