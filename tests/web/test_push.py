@@ -515,3 +515,11 @@ def test_racing_workers_end_up_with_one_key(tmp_path):
         thread.join()
     assert len(keys) == 8 and len(set(keys)) == 1
     assert [p.name for p in folder.iterdir()] == [push.KEY_NAME]  # no temporary files left
+
+
+def test_the_inbox_leads_to_the_device_settings(app, client, auth):
+    create_active_user(app)
+    auth.login()
+    page = client.get("/notifications").get_data(as_text=True)
+    assert 'href="/profile/contacts#push"' in page
+    assert 'id="push"' in client.get("/profile/contacts").get_data(as_text=True)
