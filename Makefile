@@ -34,7 +34,7 @@ run: $(VENV)/.installed
 	@echo "Кабинет медработника: http://localhost:$(MEDKAB_PORT)  (passkeys need this name, not 127.0.0.1)"
 	MEDKAB_DEBUG=$${MEDKAB_DEBUG:-$(MEDKAB_DEMO)} \
 	MEDKAB_WEBAUTHN_ORIGINS=$${MEDKAB_WEBAUTHN_ORIGINS:-http://localhost:$(MEDKAB_PORT)} \
-	MEDKAB_REMINDERS_INTERVAL_SECONDS=$${MEDKAB_REMINDERS_INTERVAL_SECONDS:-900} \
+	MEDKAB_CONSUMER=$${MEDKAB_CONSUMER:-1} \
 	MEDKAB_HOST=$(MEDKAB_HOST) MEDKAB_PORT=$(MEDKAB_PORT) MEDKAB_WORKERS=$(MEDKAB_WORKERS) \
 	$(BIN)/gunicorn -c gunicorn.conf.py wsgi:app
 

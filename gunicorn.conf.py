@@ -24,3 +24,27 @@ limit_request_fields = 100
 limit_request_field_size = 8190
 forwarded_allow_ips = os.environ.get("MEDKAB_FORWARDED_ALLOW_IPS", "127.0.0.1")
 accesslog = "-" if os.environ.get("MEDKAB_ACCESS_LOG", "1") != "0" else None
+
+# `make run` (MEDKAB_CONSUMER=1) also runs the job queue's consumer as a child of the arbiter, so
+# one command serves pages and sends notices; production runs it as its own unit
+# (deploy/medkab-consumer.service) on this or other machines.
+_consumer = None
+
+
+def when_ready(server):
+    global _consumer
+    if os.environ.get("MEDKAB_CONSUMER") == "1":
+        import subprocess
+        import sys
+
+        _consumer = subprocess.Popen([sys.executable, "-m", "flask", "--app", "wsgi", "consume"])
+        server.log.info("job queue consumer started (pid %s)", _consumer.pid)
+
+
+def on_exit(server):
+    if _consumer is not None and _consumer.poll() is None:
+        _consumer.terminate()
+        try:
+            _consumer.wait(timeout=15)
+        except Exception:
+            _consumer.kill()

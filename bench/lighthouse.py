@@ -379,7 +379,7 @@ def main() -> int:
         MEDKAB_INSTANCE_PATH=str(tmp / "instance"),
         MEDKAB_DEBUG="1",
         MEDKAB_WEBAUTHN_ORIGINS=base,
-        MEDKAB_REMINDERS_INTERVAL_SECONDS="900",
+        MEDKAB_CONSUMER="1",
         PYTHONDONTWRITEBYTECODE="1",
         XDG_RUNTIME_DIR=str(tmp),  # gunicorn's control socket, away from a running `make run`
     )

@@ -536,7 +536,7 @@ def main() -> int:
         MEDKAB_DEBUG="0",
         MEDKAB_RATELIMIT_ENABLED="0",  # 200 users from one address would hit the sign-in limit
         MEDKAB_SECOND_FACTOR_OPTIONAL_FOR_WORKERS="1",
-        MEDKAB_REMINDERS_INTERVAL_SECONDS="900",  # as `make run`
+        MEDKAB_CONSUMER="1",  # as `make run`: the job queue's consumer beside gunicorn
         MEDKAB_ACCESS_LOG="1" if args.access_log else "0",
         MEDKAB_WORKERS=str(args.workers),
         PYTHONDONTWRITEBYTECODE="1",
@@ -564,7 +564,7 @@ def main() -> int:
                 str(accounts),
             ],
             cwd=ROOT,
-            env=dict(env, MEDKAB_REMINDERS_INTERVAL_SECONDS="0"),  # no reminders thread here
+            env=env,
             check=True,
             timeout=1800,
         )

@@ -648,3 +648,34 @@ def remember_who_claims_an_upload(db):
     """The process holding an upload's idempotency key, so a retry after that process was
     killed takes the key over at once instead of waiting out the grace period."""
     _run(db, "alter table uploads add column claimed_by text")
+
+
+@migrations()
+def create_deliveries(db):
+    """Each notice's outside messages (e-mail, SMS, one push per device), rendered when the
+    notice is made and sent by the job queue: claimed before sending, so each goes once."""
+    _run(
+        db,
+        """create table deliveries (
+            id integer primary key,
+            notification_id integer not null references notifications(id) on delete cascade,
+            user_id integer not null references users(id) on delete cascade,
+            channel text not null check (channel in ('email', 'sms', 'push')),
+            recipient text not null,
+            subject text,
+            body text not null,
+            meta text,
+            status text not null default 'pending'
+                check (status in ('pending', 'sending', 'sent', 'failed', 'gone')),
+            attempts integer not null default 0,
+            next_at text not null,
+            claimed_by text,
+            claimed_at text,
+            sent_at text,
+            error text,
+            created_at text not null
+            ) strict""",
+        "create index deliveries_due on deliveries(next_at) where status = 'pending'",
+        "create index deliveries_sending on deliveries(claimed_at) where status = 'sending'",
+        "create index deliveries_notification on deliveries(notification_id)",
+    )

@@ -9,9 +9,14 @@ import pytest
 from aiosmtpd.controller import Controller
 from hypothesis import settings as hypothesis_settings
 
-from webapp import create_app
-from webapp.db import close_keeper, connect, migrate
-from webapp.validators import normalize_snils, snils_checksum
+# Before webapp is imported: the job queue (webapp/jobs.py, built at import) runs each task at
+# once in the process that enqueues it, so a test sees a notice's e-mail right after the request.
+# tests/jobs/ runs real consumers on a real queue.
+os.environ["MEDKAB_JOBS_IMMEDIATE"] = "1"
+
+from webapp import create_app  # noqa: E402
+from webapp.db import close_keeper, connect, migrate  # noqa: E402
+from webapp.validators import normalize_snils, snils_checksum  # noqa: E402
 
 # Property tests check results, not speed: a wall-clock deadline only fails on a busy machine.
 hypothesis_settings.register_profile("medkab", deadline=None)

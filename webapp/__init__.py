@@ -87,10 +87,10 @@ def create_app(test_config: dict | None = None) -> Flask:
     from webapp import cli
 
     cli.init_app(app)
-    if app.config["REMINDERS_INTERVAL_SECONDS"] > 0:
-        from webapp.profile.reminder_runner import start_background
+    from webapp import jobs, tasks  # noqa: F401 (tasks: every task registered with the queue)
 
-        start_background(app, app.config["REMINDERS_INTERVAL_SECONDS"])
+    jobs.init_app(app)
+
     return app
 
 

@@ -285,20 +285,29 @@ def purge_sessions():
 
 
 @click.command("reminders")
+@click.option(
+    "--queue", "through_queue", is_flag=True, help="Разослать пачками через очередь задач."
+)
 @with_appcontext
-def reminders():
-    """Send the reminders due today, once each, even alongside another run."""
+def reminders(through_queue):
+    """Hand the reminders due today to delivery, once each, even alongside another run (the
+    consumer does this every 15 minutes by itself; its queue sends the messages)."""
     from webapp.applications import overdue
+    from webapp.profile import reminder_tasks
 
     db = _db()
     try:
+        if through_queue:
+            batches = reminder_tasks.fan_out(db)
+            click.echo(f"В очередь поставлено пачек напоминаний: {batches}")
+            return
         result = reminder_runner.run_once(db)
         with current_app.test_request_context():
             late = overdue.run(db, now().date())
     finally:
         db.close()
     click.echo(f"Заявлений с просроченным этапом: {late.overdue}, уведомлений о них: {late.told}")
-    click.echo(f"Отправлено: {result.sent}, пропущено: {result.skipped}, ошибок: {result.failed}")
+    click.echo(f"Напоминаний в очереди на отправку: {result.sent}, уже было: {result.skipped}")
 
 
 @click.command("extract-revoke")
@@ -382,6 +391,42 @@ def storage_migrate():
         )
 
 
+@click.command("consume")
+@click.option("--workers", default=4, show_default=True, help="threads running tasks")
+@click.option(
+    "--periodic/--no-periodic",
+    default=True,
+    show_default=True,
+    help="also enqueue the periodic tasks (reminders, sweeps); harmless on several consumers",
+)
+@with_appcontext
+def consume(workers, periodic):
+    """Run the job queue's consumer (webapp/jobs.py) until stopped with Ctrl-C or SIGTERM."""
+    import logging
+
+    from webapp import jobs
+
+    if jobs.huey.immediate:
+        raise click.ClickException("MEDKAB_JOBS_IMMEDIATE is set: there is no queue to consume")
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    jobs.init_app(current_app._get_current_object())
+    consumer = jobs.huey.create_consumer(
+        workers=workers, periodic=periodic, max_delay=1.0, worker_type="thread"
+    )
+    consumer.run()
+
+
+@click.command("deliveries-sweep")
+@with_appcontext
+def deliveries_sweep():
+    """Enqueue the messages due for another try now, as the consumer does every minute (after
+    an outage of the queue, to send what waited without waiting for the minute)."""
+    from webapp.notifications import tasks
+
+    count = tasks.sweep_deliveries.call_local()
+    click.echo(f"Сообщений поставлено в очередь: {count}")
+
+
 def init_app(app) -> None:
     """Register the commands."""
     for command in (
@@ -395,5 +440,7 @@ def init_app(app) -> None:
         extract_revoke,
         documents_sweep,
         storage_migrate,
+        consume,
+        deliveries_sweep,
     ):
         app.cli.add_command(command)

@@ -67,8 +67,11 @@ DEFAULTS = {
     "SMS_CODE_TTL_SECONDS": 5 * 60,
     "SMS_CODE_MAX_ATTEMPTS": 3,
     "SMS_MIN_INTERVAL_SECONDS": 60,
-    # In-process reminders loop (0 = off; `make run` sets 900; or run `flask reminders` by cron).
-    "REMINDERS_INTERVAL_SECONDS": 0,
+    # The job queue (webapp/jobs.py): SqliteHuey in this file (empty = instance/queue.sqlite3),
+    # RedisHuey when REDIS_URL is set. JOBS_IMMEDIATE runs each task in the enqueuing process
+    # (the test suite; never in production: a slow SMTP server would hold the request).
+    "QUEUE_PATH": "",
+    "JOBS_IMMEDIATE": False,
     "SMS_PER_10_MIN": 3,
     "SMS_PER_DAY": 10,
     "SMS_PER_IP_PER_HOUR": 20,

@@ -26,6 +26,8 @@ class WriteFirstDatabase(Database):
     of honouring busy_timeout. BEGIN IMMEDIATE waits its turn up front.
     """
 
+    pending: dict  # what to do after the transaction commits: key → (action, items)
+
     @contextlib.contextmanager
     def atomic(self):
         if self.conn.in_transaction:
@@ -44,6 +46,25 @@ class WriteFirstDatabase(Database):
             except BaseException:
                 self.rollback()
                 raise
+        self.run_pending()
+
+    def rollback(self) -> None:
+        self.pending = {}
+        super().rollback()
+
+    def on_commit(self, key, items, action) -> None:
+        """`action(key, items)` once the open transaction commits, with the items of every call
+        for the same key in it; at once when no transaction is open; never after a rollback."""
+        if not self.conn.in_transaction:
+            action(key, list(items))
+            return
+        self.pending.setdefault(key, (action, []))[1].extend(items)
+
+    def run_pending(self) -> None:
+        """Run what waited for the commit."""
+        pending, self.pending = self.pending, {}
+        for key, (action, items) in pending.items():
+            action(key, items)
 
     def query(self, sql: str, params=None):
         """Rows as dicts. A plain SELECT runs as it is: sqlite-utils wraps every query in a
@@ -67,6 +88,7 @@ def connect(path) -> Database:
     for pragma in PRAGMAS:
         conn.execute(pragma)
     db = WriteFirstDatabase(conn, recursive_triggers=False, execute_plugins=False)
+    db.pending = {}
     db.path = str(path)  # the file, for per-database caches (workdays' calendar)
     return db
 
@@ -149,6 +171,7 @@ def close_db(_exc=None) -> None:
     try:
         if db.conn.in_transaction:
             db.conn.rollback()
+        db.pending = {}
         db.conn.set_trace_callback(None)
     except sqlite3.Error:
         db.close()

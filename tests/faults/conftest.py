@@ -185,7 +185,6 @@ class Served:
             "MEDKAB_WORKERS": str(workers),
             "MEDKAB_DEBUG": "0",
             "MEDKAB_ACCESS_LOG": "0",
-            "MEDKAB_REMINDERS_INTERVAL_SECONDS": "0",
             "MEDKAB_RATELIMIT_ENABLED": "0",
             "MEDKAB_SECOND_FACTOR_OPTIONAL_FOR_WORKERS": "1",
             "MEDKAB_ARGON2_MEMORY_KIB": "1024",

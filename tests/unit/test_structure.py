@@ -44,7 +44,9 @@ OWNERS: dict[str, str] = {
         ("applications", "application_events", "application_files", "application_numbers"),
         "applications",
     ),
-    **dict.fromkeys(("notifications", "notification_prefs", "push_subscriptions"), "notifications"),
+    **dict.fromkeys(
+        ("notifications", "notification_prefs", "push_subscriptions", "deliveries"), "notifications"
+    ),
     "audit_log": "audit",
     "calendar_overrides": "workdays",
     "dev_outbox": "adapters",

@@ -15,7 +15,8 @@ from tests.conftest import create_active_user
 from webapp import clock
 from webapp.db import connect, get_db
 from webapp.notifications import deliver as delivery
-from webapp.profile import reminder_runner
+from webapp.notifications import tasks as notification_tasks
+from webapp.profile import reminder_runner, reminder_tasks
 from webapp.profile.reminder_runner import RunResult, run_once
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -135,7 +136,7 @@ def test_thirty_days_before_expiry_one_notice_and_one_email(app, db, frozen):
     user_id = create_active_user(app, email="maria@example.ru")
     add_certificate(db, user_id, UNTIL)
 
-    assert run(app) == RunResult(sent=1, skipped=0, failed=0)
+    assert run(app) == RunResult(sent=1, skipped=0)
 
     (notice,) = reminder_notices(db, user_id)
     assert notice["title"] == "Аккредитация по специальности «Терапия» истекает через 30 дней"
@@ -157,17 +158,17 @@ def test_a_second_run_sends_nothing_and_t_minus_7_sends_the_next(app, db, frozen
     add_certificate(db, user_id, UNTIL)
     run(app)
 
-    assert run(app) == RunResult(sent=0, skipped=1, failed=0)
+    assert run(app) == RunResult(sent=0, skipped=1)
     frozen(moscow(2026, 7, 2, 23, 59))
-    assert run(app) == RunResult(sent=0, skipped=1, failed=0)  # still the T−30 reminder
+    assert run(app) == RunResult(sent=0, skipped=1)  # still the T−30 reminder
     assert len(reminder_notices(db)) == 1 and len(emails(db)) == 1
 
     frozen(moscow(2026, 7, 3, 0, 1))
-    assert run(app) == RunResult(sent=1, skipped=0, failed=0)
+    assert run(app) == RunResult(sent=1, skipped=0)
     notices = reminder_notices(db, user_id)
     assert [n["title"] for n in notices][-1].endswith("истекает через 7 дней")
     assert len(emails(db, "maria@example.ru")) == 2
-    assert run(app) == RunResult(sent=0, skipped=1, failed=0)
+    assert run(app) == RunResult(sent=0, skipped=1)
 
 
 def test_a_renewed_accreditation_stops_the_reminders(app, db, frozen):
@@ -189,7 +190,7 @@ def test_email_turned_off_means_inbox_only(app, db, frozen):
         {"user_id": user_id, "topic": "reminders", "channel": "email", "enabled": 0}
     )
 
-    assert run(app) == RunResult(sent=1, skipped=0, failed=0)
+    assert run(app) == RunResult(sent=1, skipped=0)
     assert len(reminder_notices(db, user_id)) == 1
     assert emails(db) == []
 
@@ -247,7 +248,7 @@ def test_nmo_shortfall_from_the_first_of_november(app, db, frozen):
     frozen(moscow(2026, 10, 31, 23, 0))
     assert run(app) == RunResult()
     frozen(datetime(2026, 11, 1, 6, 0, tzinfo=UTC))
-    assert run(app) == RunResult(sent=1, skipped=0, failed=0)
+    assert run(app) == RunResult(sent=1, skipped=0)
     (notice,) = reminder_notices(db, user_id)
     assert notice["title"] == "НМО: в 2026 году не хватает 10 ЗЕТ"
     (mail,) = emails(db, "maria@example.ru")
@@ -255,19 +256,63 @@ def test_nmo_shortfall_from_the_first_of_november(app, db, frozen):
     (row,) = db.query("select reminder_key from reminders")
     assert row["reminder_key"] == "nmo:терапия:2026"
     frozen(datetime(2026, 12, 20, 6, 0, tzinfo=UTC))
-    assert run(app) == RunResult(sent=0, skipped=1, failed=0)
+    assert run(app) == RunResult(sent=0, skipped=1)
 
 
-def test_a_mail_failure_is_recorded_and_the_notice_stays(app, db, frozen):
+def deliveries(db, channel="email"):
+    return list(
+        db.query(
+            "select status, attempts, error, next_at from deliveries where channel = ? order by id",
+            [channel],
+        )
+    )
+
+
+def test_a_mail_failure_is_retried_later_and_the_notice_stays(app, db, frozen, smtp_server):
     app.config.update(MAIL_BACKEND="smtp", SMTP_HOST="127.0.0.1", SMTP_PORT=1, SMTP_TIMEOUT=2)
     user_id = create_active_user(app)
     add_certificate(db, user_id, UNTIL)
 
-    assert run(app) == RunResult(sent=0, skipped=0, failed=1)
+    assert run(app) == RunResult(sent=1, skipped=0)  # handed over to delivery
     assert len(reminder_notices(db, user_id)) == 1
-    (row,) = db.query("select sent_at, error from reminders")
-    assert row["sent_at"] is None and row["error"]
-    assert run(app) == RunResult(sent=0, skipped=1, failed=0)  # no second notice
+    [message] = deliveries(db)
+    assert message["status"] == "pending" and message["attempts"] == 1 and message["error"]
+    assert message["next_at"] == "2026-06-10T09:01:00+00:00"  # a minute later
+    assert run(app) == RunResult(sent=0, skipped=1)  # no second notice
+
+    with app.app_context():
+        assert notification_tasks.sweep_deliveries.call_local() == 0  # not due yet
+    frozen(TODAY + timedelta(minutes=1))
+    with app.app_context():
+        assert notification_tasks.sweep_deliveries.call_local() == 1  # tried again: fails again
+    [message] = deliveries(db)
+    assert message["status"] == "pending" and message["attempts"] == 2
+    assert message["next_at"] == "2026-06-10T09:06:00+00:00"  # then five minutes
+
+    controller, inbox = smtp_server
+    app.config["SMTP_PORT"] = controller.port  # the mail server is back
+    frozen(TODAY + timedelta(minutes=6))
+    with app.app_context():
+        assert notification_tasks.sweep_deliveries.call_local() == 1
+        assert notification_tasks.sweep_deliveries.call_local() == 0
+    [message] = deliveries(db)
+    assert message["status"] == "sent" and message["attempts"] == 3
+    assert [m.rcpt_tos for m in inbox.messages] == [["user1@example.ru"]]
+
+
+def test_a_message_is_given_up_after_five_tries(app, db, frozen):
+    app.config.update(MAIL_BACKEND="smtp", SMTP_HOST="127.0.0.1", SMTP_PORT=1, SMTP_TIMEOUT=2)
+    add_certificate(db, create_active_user(app), UNTIL)
+    run(app)
+    for minutes in (1, 6, 36, 156):  # each try's wait: 1, 5, 30, 120 minutes
+        frozen(TODAY + timedelta(minutes=minutes))
+        with app.app_context():
+            assert notification_tasks.sweep_deliveries.call_local() == 1
+    [message] = deliveries(db)
+    assert message["status"] == "failed" and message["attempts"] == 5
+    frozen(TODAY + timedelta(days=2))
+    with app.app_context():
+        assert notification_tasks.sweep_deliveries.call_local() == 0
 
 
 def test_queries_per_run_do_not_grow_with_workers(app, db, frozen):
@@ -323,6 +368,9 @@ def test_two_threads_at_once_deliver_each_reminder_once(app, db, many_due, monke
         real_send(*args)
 
     monkeypatch.setattr(delivery, "send_mail", slow_send)
+    # Claims are written a few per transaction here (200 in production) so the runners'
+    # transactions interleave; each sends after its commit.
+    monkeypatch.setattr(reminder_runner, "TRANSACTION_SIZE", 5)
     with app.app_context():
         get_db()  # open the per-process keeper before the threads race to
     start = threading.Barrier(2)
@@ -351,6 +399,7 @@ def _cli_env(app, **extra) -> dict:
         MEDKAB_INSTANCE_PATH=app.instance_path,
         MEDKAB_DATA_KEY="11" * 32,
         MEDKAB_WEBAUTHN_ORIGINS="http://localhost",
+        MEDKAB_JOBS_IMMEDIATE="1",  # each process sends its own messages (tests/jobs: a queue)
         PYTHONIOENCODING="utf-8",
         **extra,
     )
@@ -409,8 +458,8 @@ def run_two_clis(app, db, env) -> list[str]:
     return outputs
 
 
-def _counts(line: str) -> tuple[int, int, int]:
-    # «Отправлено: N, пропущено: M, ошибок: K»
+def _counts(line: str) -> tuple[int, int]:
+    # «Напоминаний в очереди на отправку: N, уже было: M»
     parts = [int(p.split(":")[1]) for p in line.split(",")]
     return tuple(parts)
 
@@ -431,7 +480,6 @@ def test_two_cli_processes_at_once_deliver_each_reminder_once(app, db, real_toda
     outputs = run_two_clis(app, db, _cli_env(app))
     counts = [_counts(line) for line in outputs]
     assert sum(c[0] for c in counts) == 50 and sum(c[1] for c in counts) == 50
-    assert all(c[2] == 0 for c in counts)
     assert_each_once(db, real_today_due)
 
 
@@ -441,7 +489,7 @@ def test_reminder_email_arrives_at_a_real_smtp_server(app, db, frozen, smtp_serv
     user_id = create_active_user(app, email="maria@example.ru")
     add_certificate(db, user_id, UNTIL)
 
-    assert run(app) == RunResult(sent=1, skipped=0, failed=0)
+    assert run(app) == RunResult(sent=1, skipped=0)
     (envelope,) = inbox.messages
     assert envelope.rcpt_tos == ["maria@example.ru"]
     from email import message_from_bytes, policy
@@ -449,7 +497,7 @@ def test_reminder_email_arrives_at_a_real_smtp_server(app, db, frozen, smtp_serv
     message = message_from_bytes(envelope.content, policy=policy.default)
     assert message["Subject"] == "Аккредитация по специальности «Терапия» истекает через 30 дней"
     assert "(до 10.07.2026)" in message.get_content()
-    assert run(app) == RunResult(sent=0, skipped=1, failed=0)
+    assert run(app) == RunResult(sent=0, skipped=1)
     assert len(inbox.messages) == 1
 
 
@@ -464,36 +512,26 @@ def test_two_cli_processes_over_smtp_send_one_email_each(app, db, real_today_due
     outputs = run_two_clis(app, db, env)
     sent = [_counts(line)[0] for line in outputs]
     assert sum(sent) == 50
-    assert all(sent)  # mail latency lets the two processes' claims interleave
     recipients = sorted(r for m in inbox.messages for r in m.rcpt_tos)
     assert recipients == sorted(f"worker{n}@example.ru" for n in range(1000, 1050))
     assert emails(db) == []  # nothing went to the dev outbox
     assert len(reminder_notices(db)) == 50
 
 
-def test_background_thread_runs_and_stops(app, db, frozen):
-    user_id = create_active_user(app)
-    add_certificate(db, user_id, UNTIL)
-    thread = reminder_runner.start_background(app, 0.05)
-    try:
-        assert thread is not None
-        assert reminder_runner.start_background(app, 0.05) is None  # one per process
-        deadline = time.monotonic() + 10
-        while not reminder_notices(db) and time.monotonic() < deadline:
-            time.sleep(0.02)
-        time.sleep(0.2)  # several more rounds
-    finally:
-        reminder_runner.stop_background()
-    assert not thread.is_alive()
-    assert len(reminder_notices(db, user_id)) == 1 and len(emails(db)) == 1
+def test_the_periodic_fan_out_sends_each_reminder_once_in_batches(app, db, many_due, monkeypatch):
+    schedule = reminder_tasks.remind.s().validate_datetime
+    assert schedule(datetime(2026, 6, 10, 9, 15)) and not schedule(datetime(2026, 6, 10, 9, 16))
+    monkeypatch.setattr(reminder_tasks, "BATCH", 7)
+    batches = []
+    real_batch = reminder_runner.run_once
 
+    def counting(database, today=None, runner_id=None, users=None):
+        batches.append(users)
+        return real_batch(database, today, runner_id, users)
 
-def test_background_thread_survives_a_failing_run(app, db, frozen, caplog):
-    app.config["DATABASE"] = str(Path(app.instance_path) / "missing" / "no.sqlite3")
-    thread = reminder_runner.start_background(app, 0.05)
-    try:
-        time.sleep(0.3)
-        assert thread.is_alive()
-    finally:
-        reminder_runner.stop_background()
-    assert "reminders run failed" in caplog.text
+    monkeypatch.setattr(reminder_runner, "run_once", counting)
+    with app.app_context():
+        assert reminder_tasks.remind.call_local() == 8  # 50 workers, 7 a batch
+        assert reminder_tasks.remind.call_local() == 8  # the next tick: everything claimed
+    assert batches[:8] == [(many_due[i], many_due[min(i + 6, 49)]) for i in range(0, 50, 7)]
+    assert_each_once(db, many_due)

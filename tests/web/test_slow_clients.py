@@ -50,7 +50,6 @@ def _serve(tmp_path_factory, *, workers: int):
         "MEDKAB_PORT": str(port),
         "MEDKAB_WORKERS": str(workers),
         "MEDKAB_ACCESS_LOG": "0",
-        "MEDKAB_REMINDERS_INTERVAL_SECONDS": "0",
     }
     subprocess.run(
         [BIN / "flask", "--app", "wsgi", "db-migrate"], cwd=ROOT, env=env, check=True, timeout=60

@@ -10,14 +10,10 @@ log = logging.getLogger("medkab.outbox")
 
 def store(channel: str, recipient: str, body: str, subject: str | None = None) -> None:
     """Keep a message that a dev backend 'sent'."""
-    get_db()["dev_outbox"].insert(
-        {
-            "channel": channel,
-            "recipient": recipient,
-            "subject": subject,
-            "body": body,
-            "created_at": now_iso(),
-        }
+    get_db().execute(
+        "insert into dev_outbox (channel, recipient, subject, body, created_at) "
+        "values (?, ?, ?, ?, ?)",
+        [channel, recipient, subject, body, now_iso()],
     )
     print(f"[{channel} → {recipient}] {subject + ': ' if subject else ''}{body}", flush=True)
 

@@ -1,9 +1,11 @@
 """The only SQL for `notifications` (the in-app inbox), `notification_prefs` and
 `push_subscriptions` (the devices Web Push reaches)."""
 
+from datetime import timedelta
+
 from flask import g, has_app_context
 
-from webapp.clock import now_iso
+from webapp.clock import now, now_iso
 from webapp.db import one_or_404
 
 TOPICS = ("reminders", "applications")
@@ -21,22 +23,11 @@ def add(
 ) -> int:
     """Put a notice in the user's inbox (`link`: the page it is about, a path on this site)."""
     _forget_count()
-    return (
-        db["notifications"]
-        .insert(
-            {
-                "user_id": user_id,
-                "kind": kind,
-                "title": title,
-                "body": body,
-                "ip": ip,
-                "user_agent": user_agent,
-                "link": link,
-                "created_at": now_iso(),
-            }
-        )
-        .last_pk
-    )
+    return db.execute(
+        "insert into notifications (user_id, kind, title, body, ip, user_agent, link, "
+        "created_at) values (?, ?, ?, ?, ?, ?, ?, ?)",
+        [user_id, kind, title, body, ip, user_agent, link, now_iso()],
+    ).lastrowid
 
 
 def _forget_count() -> None:
@@ -168,3 +159,104 @@ def push_used(db, subscription_id: int) -> None:
 def delete_push_subscription(db, subscription_id: int) -> int:
     """Forget one device (rows deleted: 0 when it was already gone)."""
     return db.execute("delete from push_subscriptions where id = ?", [subscription_id]).rowcount
+
+
+# Deliveries: a notice's outside messages, sent by the job queue (notifications/tasks.py) ----
+
+MAX_ATTEMPTS = 5  # a message that failed this often is given up (the inbox still has it)
+SWEEP_AFTER = timedelta(minutes=2)  # a new message still pending then lost its enqueue
+
+
+def add_deliveries(db, notification_id: int, user_id: int, messages: list[dict]) -> list[int]:
+    """Store a notice's rendered messages (channel, recipient, subject, body, meta), pending;
+    the sweep looks at them only after SWEEP_AFTER (they are enqueued at commit)."""
+    stamp = now_iso()
+    sweep_at = (now() + SWEEP_AFTER).isoformat(timespec="seconds")
+    ids = []
+    for message in messages:
+        cursor = db.execute(
+            "insert into deliveries (notification_id, user_id, channel, recipient, subject, "
+            "body, meta, next_at, created_at) values (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                notification_id,
+                user_id,
+                message["channel"],
+                message["recipient"],
+                message.get("subject"),
+                message["body"],
+                message.get("meta"),
+                sweep_at,
+                stamp,
+            ],
+        )
+        ids.append(cursor.lastrowid)
+    return ids
+
+
+def claim_deliveries(db, ids: list[int], runner: str) -> list[dict]:
+    """Take the still pending ones of these messages for sending, in one statement: of two
+    runners given the same ids each message goes to exactly one."""
+    if not ids:
+        return []
+    marks = ", ".join("?" * len(ids))
+    return list(
+        db.query(
+            f"update deliveries set status = 'sending', claimed_by = ?, claimed_at = ?, "  # noqa: S608
+            f"attempts = attempts + 1 where status = 'pending' and id in ({marks}) "
+            "returning id, notification_id, user_id, channel, recipient, subject, body, meta, "
+            "attempts",
+            [runner, now_iso(), *ids],
+        )
+    )
+
+
+def finish_deliveries(db, outcomes: list[tuple[int, str, str | None, str | None]]) -> None:
+    """Record (id, status, error, next_at) for claimed messages, in one transaction."""
+    stamp = now_iso()
+    with db.atomic():
+        db.conn.executemany(
+            "update deliveries set status = ?, error = ?, next_at = coalesce(?, next_at), "
+            "sent_at = case when ? = 'sent' then ? end where id = ? and status = 'sending'",
+            [
+                (status, error, next_at, status, stamp, id_)
+                for id_, status, error, next_at in outcomes
+            ],
+        )
+
+
+def due_deliveries(db, limit: int) -> list[int]:
+    """Pending messages whose time has come (a retry's, or one whose enqueue was lost)."""
+    return [
+        row["id"]
+        for row in db.query(
+            "select id from deliveries where status = 'pending' and next_at <= ? "
+            "order by next_at limit ?",
+            [now_iso(), limit],
+        )
+    ]
+
+
+def give_up_interrupted(db, claimed_before: str) -> int:
+    """Messages claimed long ago and never finished (their consumer died while sending): they
+    are not sent again, since they may have gone; marked failed. Returns how many."""
+    return db.execute(
+        "update deliveries set status = 'failed', error = 'прервано: исход неизвестен' "
+        "where status = 'sending' and claimed_at < ?",
+        [claimed_before],
+    ).rowcount
+
+
+def deliveries_of(db, notification_id: int) -> list[dict]:
+    """A notice's messages with their state (tests, support)."""
+    return list(
+        db.query(
+            "select id, channel, recipient, status, attempts, error, sent_at from deliveries "
+            "where notification_id = ? order by id",
+            [notification_id],
+        )
+    )
+
+
+def push_subscription(db, subscription_id: int) -> dict | None:
+    """One device's subscription, or None when it was turned off meanwhile."""
+    return next(db.query("select * from push_subscriptions where id = ?", [subscription_id]), None)

@@ -1,12 +1,12 @@
 """Deliver due reminders exactly once, however many runners overlap.
 
 Each reminder is claimed by inserting its row into `reminders` (unique per user and key); a
-runner that loses the race moves on. The notice goes out through `notifications.deliver()` after
-the claim is committed, so a crash between the two loses that reminder rather than sending it
-twice. Call inside an app context (the mail adapter reads the config).
+runner that loses the race moves on. The claim, the inbox notice and its queued messages are
+written in one transaction, so a reminder is either wholly handed over or not at all; the job
+queue then sends each message once (`notifications.tasks`). The periodic fan-out that calls this
+for ranges of workers is `profile.reminder_tasks`. Call inside an app context.
 """
 
-import logging
 import os
 import socket
 import threading
@@ -17,7 +17,6 @@ from datetime import date, timedelta
 from flask import current_app
 
 from webapp import clock
-from webapp.db import connect
 from webapp.links import external_url
 from webapp.notifications.deliver import Notice, deliver
 from webapp.profile.certificates import current_certificates
@@ -34,16 +33,16 @@ from webapp.profile.reminders import (
 )
 from webapp.profile.store import reminders as rows
 
-log = logging.getLogger("medkab.reminders")
+TRANSACTION_SIZE = 200  # reminders claimed and queued per transaction
 
 
 @dataclass(frozen=True)
 class RunResult:
-    """What one run did: delivered, already claimed (by this or another runner), email failed."""
+    """What one run did: reminders queued for delivery, and those already claimed (by this or
+    another runner)."""
 
     sent: int = 0
     skipped: int = 0
-    failed: int = 0
 
 
 @dataclass(frozen=True)
@@ -63,14 +62,18 @@ def _day(text: str) -> date:
     return date.fromisoformat(text)
 
 
-def load_workers(db, today: date | None = None) -> list[Worker]:
-    """Every active worker's records, in one query per table (no per-user queries).
+def load_workers(
+    db, today: date | None = None, users: tuple[int, int] = rows.EVERYONE
+) -> list[Worker]:
+    """Active workers' records (those with ids in `users`), one query per table, no per-user
+    queries.
 
     Each worker's today is the date in their time zone (a run at 22:30 UTC is already tomorrow
     in Vladivostok), or `today` for everyone when given.
     """
     workers = {
-        row["id"]: (row["email"], row["phone"], row["time_zone"]) for row in rows.active_workers(db)
+        row["id"]: (row["email"], row["phone"], row["time_zone"])
+        for row in rows.active_workers(db, users)
     }
     days = {user_id: today or clock.today(zone) for user_id, (_, _, zone) in workers.items()}
     if not days:
@@ -80,7 +83,7 @@ def load_workers(db, today: date | None = None) -> list[Worker]:
     # current document of a specialty that has something due.
     since = earliest - timedelta(days=QUIET_AFTER_EXPIRY_DAYS)
     certificates = defaultdict(list)
-    for row in rows.live_certificates(db, since):
+    for row in rows.live_certificates(db, since, users):
         certificates[row["user_id"]].append(
             Certificate(
                 row["id"],
@@ -92,13 +95,13 @@ def load_workers(db, today: date | None = None) -> list[Worker]:
             )
         )
     categories = defaultdict(list)
-    for row in rows.live_categories(db, since):
+    for row in rows.live_categories(db, since, users):
         categories[row["user_id"]].append(
             Category(row["id"], row["specialty"], row["category"], _day(row["valid_until"]))
         )
     entries = defaultdict(list)
     if any((day.month, day.day) >= NMO_FROM for day in days.values()):  # else none can be due
-        for row in rows.nmo_between(db, date(earliest.year, 1, 1), latest):
+        for row in rows.nmo_between(db, date(earliest.year, 1, 1), latest, users):
             day, until = _day(row["day"]), days.get(row["user_id"])
             if until and date(until.year, 1, 1) <= day <= until:  # this year so far, theirs
                 entries[row["user_id"], row["specialty"].casefold()].append(Entry(day, row["zet"]))
@@ -119,92 +122,44 @@ def link(app, reminder: Reminder) -> str:
     return external_url(reminder.link_endpoint, app, **reminder.link_args)
 
 
-def run_once(db, today: date | None = None, runner_id: str | None = None) -> RunResult:
-    """Claim and deliver every reminder due today, each worker's today in their time zone (or
-    `today` for everyone); safe to run in parallel with itself."""
+def run_once(
+    db,
+    today: date | None = None,
+    runner_id: str | None = None,
+    users: tuple[int, int] = rows.EVERYONE,
+) -> RunResult:
+    """Claim every reminder due today for the workers with ids in `users` (each worker's today
+    in their time zone, or `today` for everyone) and hand it to `deliver()`, which queues its
+    messages; safe to run in parallel with itself. Claims and notices are written in one
+    transaction per TRANSACTION_SIZE reminders; the messages are enqueued when it commits."""
     app = current_app._get_current_object()
     runner_id = runner_id or f"{socket.gethostname()}:{os.getpid()}:{threading.get_ident()}"
     pending = [
         (worker, reminder)
-        for worker in load_workers(db, today)
+        for worker in load_workers(db, today, users)
         for reminder in due(worker.records, worker.today)
     ]
     if not pending:
         return RunResult()
-    claimed = rows.claimed_keys(db, min(reminder.due_on for _, reminder in pending))
-    sent = skipped = failed = 0
-    for worker, reminder in pending:
-        row_id = None
-        if (worker.id, reminder.key) not in claimed:
-            with db.atomic():
+    claimed = rows.claimed_keys(db, min(reminder.due_on for _, reminder in pending), users)
+    fresh = [(w, r) for w, r in pending if (w.id, r.key) not in claimed]
+    sent = 0
+    for start in range(0, len(fresh), TRANSACTION_SIZE):
+        with db.atomic():
+            for worker, reminder in fresh[start : start + TRANSACTION_SIZE]:
                 row_id = rows.claim(db, worker.id, reminder.key, reminder.due_on, runner_id)
-        if row_id is None:
-            skipped += 1
-            continue
-        user = {
-            "id": worker.id,
-            "email": worker.email,
-            "phone": worker.phone,
-            "time_zone": worker.time_zone,
-        }
-        notice = Notice(reminder.topic, reminder.title, reminder.body, link=link(app, reminder))
-        errors = deliver(db, user, notice).errors
-        error = errors.get("sms") or errors.get("email")
-        rows.finish(db, row_id, error)
-        if error:
-            failed += 1
-        else:
-            sent += 1
-    return RunResult(sent, skipped, failed)
-
-
-_background_lock = threading.Lock()
-_background: tuple[threading.Thread, threading.Event] | None = None
-
-
-def _loop(app, interval_seconds: float, stop: threading.Event) -> None:
-    """Run, then wait the interval, until stopped; a failed run is logged and retried later."""
-    while True:
-        try:
-            with app.app_context():
-                db = connect(app.config["DATABASE"])
-                try:
-                    result = run_once(db)
-                finally:
-                    db.close()
-            if result.sent or result.failed:
-                log.info("reminders: sent %s, email failed %s", result.sent, result.failed)
-        except Exception:
-            log.exception("reminders run failed")
-        if stop.wait(interval_seconds):
-            return
-
-
-def start_background(app, interval_seconds: float) -> threading.Thread | None:
-    """Run reminders every interval in a daemon thread, one per process; None if one runs."""
-    global _background
-    with _background_lock:
-        if _background is not None and _background[0].is_alive():
-            return None
-        stop = threading.Event()
-        thread = threading.Thread(
-            target=_loop,
-            args=(app, interval_seconds, stop),
-            name="medkab-reminders",
-            daemon=True,
-        )
-        _background = (thread, stop)
-        thread.start()
-        return thread
-
-
-def stop_background(timeout: float = 10) -> None:
-    """Stop the background thread and wait for it (tests, orderly shutdown)."""
-    global _background
-    with _background_lock:
-        if _background is None:
-            return
-        thread, stop = _background
-        _background = None
-    stop.set()
-    thread.join(timeout)
+                if row_id is None:
+                    continue  # another runner got it since we looked
+                user = {
+                    "id": worker.id,
+                    "email": worker.email,
+                    "phone": worker.phone,
+                    "time_zone": worker.time_zone,
+                }
+                notice = Notice(
+                    reminder.topic, reminder.title, reminder.body, link=link(app, reminder)
+                )
+                deliver(db, user, notice)
+                rows.finish(db, row_id, None)
+                sent += 1
+    return RunResult(sent, len(pending) - sent)
