@@ -679,3 +679,13 @@ def create_deliveries(db):
         "create index deliveries_sending on deliveries(claimed_at) where status = 'sending'",
         "create index deliveries_notification on deliveries(notification_id)",
     )
+
+
+@migrations()
+def index_applications_awaiting_result(db):
+    """The decided applications whose выписка the job queue has still to make (a few at most)."""
+    _run(
+        db,
+        """create index applications_awaiting_result on applications(id)
+            where result_token is not null and result_key is null""",
+    )

@@ -12,7 +12,7 @@ from PIL import Image, ImageDraw
 from tests.conftest import HTMX, AuthActions, create_active_user, csrf_from
 from tests.web.applications_setup import add_submitted
 from webapp import clock
-from webapp.applications import engine, states, store
+from webapp.applications import engine, states, store, tasks
 from webapp.applications.kinds import KINDS
 from webapp.auth.store import users
 from webapp.db import connect
@@ -550,6 +550,44 @@ def test_pass_needs_the_protocol_then_records_the_accreditation(app, client, rev
     assert certificate["source"] == "regulator" and certificate["verification"] == "confirmed"
     assert certificate["specialty"] == "Терапия" and certificate["valid_until"] == "2031-11-29"
     assert notices(app, reviewer.worker)[-1]["title"] == "Аккредитация пройдена"
+
+
+def test_the_extract_is_made_by_the_queue_once_and_a_lost_task_is_swept_up(
+    app, client, auth, reviewer
+):
+    """The decision commits first; the job queue then makes the выписка and tells the worker
+    (here at once: tests run tasks in-process). When that task is lost the worker's page says it
+    is being made, and the five-minute sweep makes it; running the task again changes nothing."""
+    application_id = submit(app, reviewer.worker)
+    csrf = to_review(client, app, application_id)
+    data = {"pass-protocol_number": "17/А", "pass-protocol_date": "2026-11-30"}
+    assert post(client, f"/review/{application_id}/move/pass", data, csrf).status_code == 303
+    made = application(app, application_id)
+    assert made["result_key"] and made["result_sha256"]
+    told = [n["title"] for n in notices(app, reviewer.worker)]
+    assert told.count("Аккредитация пройдена") == 1  # sent once the выписка was made
+
+    db = open_db(app)  # as if the queue had lost the task: the decision without its выписка
+    db.execute("update applications set result_key = null where id = ?", [application_id])
+    db.close()
+    auth.logout()
+    auth.login(WORKER)
+    page = client.get(f"/applications/{application_id}").get_data(as_text=True)
+    assert "Выписка формируется" in page and "Скачать выписку" not in page
+
+    with app.app_context():
+        assert tasks.sweep_extracts.call_local() == 0  # decided a moment ago: its task may run
+        clock.freeze(datetime(2026, 12, 1, 9, 3, tzinfo=UTC))
+        assert tasks.sweep_extracts.call_local() == 1
+        assert tasks.make_extracts.call_local([application_id]) == 0  # made already
+    remade = application(app, application_id)
+    assert remade["result_key"] and remade["result_key"] != made["result_key"]
+    page = client.get(f"/applications/{application_id}").get_data(as_text=True)
+    assert "Скачать выписку" in page and "Выписка формируется" not in page
+    download = client.get(f"/applications/{application_id}/extract.pdf")
+    assert download.status_code == 200 and download.data.startswith(b"%PDF")
+    told = [n["title"] for n in notices(app, reviewer.worker)]
+    assert told.count("Аккредитация пройдена") == 2  # the swept one told the worker too
 
 
 def test_fail_needs_a_reason_and_the_protocol(app, client, reviewer):

@@ -1,5 +1,6 @@
 """What a decision does, named by kinds (`Kind.on_approval`): the engine calls
-`EFFECTS[name](db, application, kind, approved=...)` inside the decision's transaction."""
+`EFFECTS[name](db, application, kind, approved=...)` inside the decision's transaction; the
+выписка is made afterwards by the job queue (`make_extract`)."""
 
 import hashlib
 import secrets
@@ -8,7 +9,9 @@ from pathlib import Path
 
 from flask import current_app
 
+from webapp import jobs
 from webapp.applications import extract, signature, store
+from webapp.applications.kinds import KINDS
 from webapp.auth.store import users
 from webapp.clock import now
 from webapp.links import external_url
@@ -39,19 +42,38 @@ def accreditation(db, application: dict, kind, *, approved: bool) -> None:
     if not kind.result_document:
         store.update(db, application["id"], state=application["state"], record_id=record_id)
         return
-    token = secrets.token_urlsafe(18)
-    pdf = render_extract(db, application, kind, token, until)
-    key = current_app.extensions["storage"].put(pdf)
+    # The выписка itself is made by the job queue once this decision commits (rendering and
+    # signing take a while, and must not hold the database's write lock): `make_extract`.
     store.update(
         db,
         application["id"],
         state=application["state"],
         record_id=record_id,
-        result_token=token,
-        result_key=key,
-        result_sha256=hashlib.sha256(pdf).hexdigest(),
+        result_token=secrets.token_urlsafe(18),
         result_valid_until=until,
     )
+    from webapp.applications import tasks
+
+    jobs.after_commit(db, tasks.make_extracts, application["id"])
+
+
+def make_extract(db, application_id: int) -> bool:
+    """Render, sign and store the выписка of a decided application that has none yet; then tell
+    the worker. Safe to run twice at once: the one whose file is not kept deletes it. Returns
+    whether this call made it."""
+    application = store.get(db, application_id)
+    if application is None or application["result_key"] or not application["result_token"]:
+        return False
+    kind = KINDS[application["kind"]]
+    pdf = render_extract(
+        db, application, kind, application["result_token"], application["result_valid_until"]
+    )
+    storage = current_app.extensions["storage"]
+    key = storage.put(pdf)
+    if not store.set_result(db, application_id, key, hashlib.sha256(pdf).hexdigest()):
+        storage.delete(key)  # another run stored it first
+        return False
+    return True
 
 
 def render_extract(db, application: dict, kind, token: str, until: date) -> bytes:

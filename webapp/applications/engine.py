@@ -352,8 +352,15 @@ def move(db, application: dict, action: str, user, role: str, *, comment=None, *
         updated = store.get(db, application["id"])
         if target in ("passed", "confirmed", "refused") and kind.on_approval:
             effects.EFFECTS[kind.on_approval](db, updated, kind, approved=target != "refused")
+    if target == "passed" and kind.result_document:
+        return target  # told when the выписка is ready: `notify_result`
     _notify(db, store.get(db, application["id"]), target, comment)
     return target
+
+
+def notify_result(db, application_id: int) -> None:
+    """The worker's notice of a decision whose выписка has just been made («Выписка готова»)."""
+    _notify(db, store.get(db, application_id), "passed")
 
 
 # Notices --------------------------------------------------------------------------------------

@@ -163,6 +163,30 @@ def update(db, application_id: int, *, state: str, **columns) -> bool:
     )
 
 
+def set_result(db, application_id: int, key: str, sha256: str) -> bool:
+    """Attach the stored выписка to an application that has none yet; False when one was."""
+    return bool(
+        db.execute(
+            "update applications set result_key = ?, result_sha256 = ?, updated_at = ? "
+            "where id = ? and result_key is null and result_token is not null",
+            [key, sha256, now_iso(), application_id],
+        ).rowcount
+    )
+
+
+def awaiting_result(db, before: str, limit: int) -> list[int]:
+    """Decided applications whose выписка is still to be made, decided before `before`."""
+    return [
+        row["id"]
+        for row in db.query(
+            "select id from applications indexed by applications_awaiting_result "
+            "where result_token is not null and result_key is null and updated_at < ? "
+            "order by id limit ?",
+            [before, limit],
+        )
+    ]
+
+
 def add_event(db, application_id, actor_id, actor_role, action, source, target, comment=None):
     db["application_events"].insert(
         {
