@@ -26,6 +26,11 @@ MESSAGES = {
     422: ("Данные не приняты", "Проверьте введённые данные и отправьте снова."),
     429: ("Слишком много попыток", "Подождите минуту и попробуйте снова."),
     500: ("Что-то пошло не так", "Мы уже знаем об ошибке. Попробуйте обновить страницу позже."),
+    503: (
+        "Хранилище документов недоступно",
+        "Файлы документов сейчас не читаются и не сохраняются. Попробуйте через несколько "
+        "минут — администратор уже знает об ошибке.",
+    ),
     507: (
         "Не хватает места на сервере",
         "Сохранить не удалось: на сервере закончилось место. Попробуйте ещё раз позже — "
@@ -52,6 +57,22 @@ def is_disk_full(error: BaseException | None) -> bool:
             return True
         if getattr(error, "sqlite_errorcode", None) == sqlite3.SQLITE_FULL:
             return True
+        error = error.__cause__ or error.__context__
+    return False
+
+
+def is_storage_down(error: BaseException | None) -> bool:
+    """Whether the error, or one it arose from, is the document store (S3) not answering: no
+    connection, a timeout, or a 5xx from the store (botocore's errors; no import needed)."""
+    seen = set()
+    while error is not None and id(error) not in seen:
+        seen.add(id(error))
+        if type(error).__module__.startswith("botocore"):
+            response = getattr(error, "response", None)
+            if response is None:  # BotoCoreError: connection refused, timeouts, …
+                return True
+            status = response.get("ResponseMetadata", {}).get("HTTPStatusCode") or 0
+            return status >= 500
         error = error.__cause__ or error.__context__
     return False
 
@@ -104,4 +125,8 @@ def init_app(app) -> None:
             if request.accept_mimetypes.best == "application/json":
                 return jsonify(error="{}. {}".format(*MESSAGES[507])), 507
             return render_error(507)
+        if is_storage_down(error):
+            if request.accept_mimetypes.best == "application/json":
+                return jsonify(error="{}. {}".format(*MESSAGES[503])), 503
+            return render_error(503)
         return render_error(500)

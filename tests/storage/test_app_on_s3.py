@@ -1,6 +1,8 @@
 """The app with its documents in S3 (SeaweedFS), and `flask storage-migrate` from local files."""
 
 import io
+import socket
+import time
 import uuid
 from pathlib import Path
 
@@ -152,3 +154,30 @@ def test_backup_and_restore_work_from_and_into_a_bucket(s3_app, tmp_path, monkey
         assert again.exit_code != 0 and "пустой экземпляр" in again.output
     finally:
         close_keeper(fresh)
+
+
+def test_a_store_that_does_not_answer_gets_a_russian_503_and_nothing_is_kept(
+    s3_app, tmp_path, monkeypatch
+):
+    """The S3 server goes away: an upload is refused with «Хранилище документов недоступно»
+    within seconds (not the minutes of boto3's defaults) and leaves no rows; a download of a
+    document already there gets the same page instead of «Что-то пошло не так»."""
+    client = signed_in(s3_app)
+    assert upload(client, [("a.jpg", jpeg("white"))]).status_code == 201
+    with socket.socket() as probe:  # a port nobody listens on
+        probe.bind(("127.0.0.1", 0))
+        closed = probe.getsockname()[1]
+    s3_app.extensions["storage"].blobs._options["endpoint_url"] = f"http://127.0.0.1:{closed}"
+    s3_app.extensions["storage"].blobs._client = None
+
+    started = time.monotonic()
+    refused = upload(client, [("b.jpg", jpeg("gray"))])
+    assert time.monotonic() - started < 15
+    assert refused.status_code == 503
+    assert refused.get_json()["error"].startswith("Хранилище документов сейчас недоступно")
+    assert len(table(s3_app, "documents")) == 1 and table(s3_app, "uploads")[-1]["document_id"]
+    assert len(table(s3_app, "document_versions")) == 1
+
+    download = client.get("/documents/1/file")
+    assert download.status_code == 503
+    assert "Хранилище документов недоступно" in download.get_data(as_text=True)

@@ -123,7 +123,8 @@ def test_killing_one_of_two_volume_servers_leaves_every_document_readable(cluste
     A write after the kill is refused, not accepted with a single copy: the master can no longer
     place a volume with the required second replica ("No matching data node found"), the filer
     retries the volume assignment for 30 s at a time, and after about 60 s the S3 gateway answers
-    500 InternalError (the app's own boto3 client, retrying, takes 2 minutes or more to give up). So
+    500 InternalError (the app's own client gives up sooner, after two 12 s reads, and the person
+    gets «Хранилище документов недоступно»: test_app_on_s3.py). So
     with two volume servers the loss of either one keeps the archive readable but stops all uploads
     until it is back. Production therefore needs three volume servers (with 001): when one fails,
     the remaining two can still hold both copies of new volumes, uploads go on, and the missing

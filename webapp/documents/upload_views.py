@@ -1,5 +1,6 @@
 """Upload of one document from its pages; an Idempotency-Key makes a retry safe."""
 
+import contextlib
 import hashlib
 import uuid
 
@@ -12,12 +13,16 @@ from webapp.db import get_db
 from webapp.documents import ingest, store
 from webapp.documents.uploads import Limits, UploadRefused, format_size
 from webapp.documents.views import bp, details_form, link_is_mine, storage
-from webapp.errors import is_disk_full
+from webapp.errors import is_disk_full, is_storage_down
 
 UPLOAD_ENDPOINTS = {"documents.upload"}
 DISK_FULL = (
     "Не хватает места на сервере: документ не сохранён. Попробуйте ещё раз позже — "
     "администратор уже знает об ошибке."
+)
+STORAGE_DOWN = (
+    "Хранилище документов сейчас недоступно: документ не сохранён. Попробуйте через несколько "
+    "минут — администратор уже знает об ошибке."
 )
 
 
@@ -157,9 +162,13 @@ def upload():
         if stored:
             for blob in (stored["file_key"], stored["thumb_key"], stored["original_key"]):
                 if blob:
-                    storage().delete(blob)
+                    with contextlib.suppress(Exception):  # the store may be what failed
+                        storage().delete(blob)
         if isinstance(error, Exception) and is_disk_full(error):
             current_app.logger.exception("upload not stored: the disk is full")
             return _answer(507, DISK_FULL, "pages", form, replace)
+        if isinstance(error, Exception) and is_storage_down(error):
+            current_app.logger.exception("upload not stored: the document store is down")
+            return _answer(503, STORAGE_DOWN, "pages", form, replace)
         raise
     return _created(document_id, version, assembled.pages)
