@@ -12,12 +12,14 @@ shared, so each figure is the best of `--rounds` rounds.
 """
 
 import argparse
+import ast
 import cProfile
 import pstats
 import sys
 import tempfile
 import time
 from datetime import date
+from functools import partial
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -30,9 +32,10 @@ PAGES = ("/", "/login", "/documents", "/profile/record")
 HEADERS = {"Accept-Encoding": "br, gzip", "Sec-Fetch-Site": "same-origin"}
 
 
-def build(tmp: Path):
+def build(tmp: Path, overrides: dict | None = None):
     """An app on a fresh database with one signed-in worker (demo record); its two clients."""
     settings = settings_for(tmp) | {"TESTING": False, "REMINDERS_INTERVAL_SECONDS": 0}
+    settings |= overrides or {}
     app = create_app(settings)
     db = connect(app.config["DATABASE"])
     migrate(db)
@@ -70,7 +73,7 @@ def fetch(app, signed_in, path: str):
 
 
 def ms_per_request(call, count: int, rounds: int) -> float:
-    """Best of `rounds` mean CPU ms per call (process time: other processes on the box count less)."""
+    """Best of `rounds` mean CPU ms per call (other processes on the box count less)."""
     best = float("inf")
     for _ in range(rounds):
         start = time.process_time()
@@ -88,12 +91,38 @@ def main() -> None:
     parser.add_argument("--top", type=int, default=35)
     parser.add_argument("--sort", default="cumulative")
     parser.add_argument("--sampling", action="store_true", help="pyinstrument, not cProfile")
+    parser.add_argument(
+        "--against",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="also time a second app with this setting (a Python literal), rounds interleaved",
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
-        app, signed_in = build(Path(tmp))
+        app, signed_in = build(Path(tmp) / "a")
         for path in PAGES:
             fetch(app, signed_in, path)
-        if args.profile and args.sampling:
+        if args.against:
+            overrides = {}
+            for pair in args.against:
+                key, _, value = pair.partition("=")
+                overrides[key] = ast.literal_eval(value)
+            other, other_signed_in = build(Path(tmp) / "b", overrides)
+            print(f"A = defaults, B = {overrides}")
+            for path in PAGES:
+                a = b = float("inf")
+                for _ in range(args.rounds):
+                    a = min(a, ms_per_request(partial(fetch, app, signed_in, path), args.count, 1))
+                    b = min(
+                        b,
+                        ms_per_request(partial(fetch, other, other_signed_in, path), args.count, 1),
+                    )
+                size_a = len(fetch(app, signed_in, path).get_data())
+                size_b = len(fetch(other, other_signed_in, path).get_data())
+                print(f"{path:16} A {a:6.3f} ms {size_a:6} B   B {b:6.3f} ms {size_b:6} B")
+            close_keeper(other)
+        elif args.profile and args.sampling:
             from pyinstrument import Profiler
 
             profiler = Profiler(interval=0.0002)
