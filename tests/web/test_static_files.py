@@ -237,3 +237,22 @@ def test_scripts_keep_working_after_minifying():
     assert "`x  //  y ${1 + 2}`" in out and "/a\\/\\/b/g" in out and "gone" not in out
     assert static_files.minified("vendor/x.min.js", b"a  =  1") == b"a  =  1"
     assert static_files.minified("icons/i.svg", b"<svg>  </svg>") == b"<svg>  </svg>"
+
+
+def test_templates_url_for_remembers_only_what_cannot_change(app):
+    """Addresses without arguments and static files, per mount point; the rest built each time."""
+    urls = app.jinja_env.globals["url_for"]
+    with app.test_request_context("/", base_url="http://localhost/medkab/"):
+        assert urls("main.index") == "/medkab/"
+        assert urls("static", filename="css/app.css").startswith("/medkab/static/css/app.")
+        assert urls("applications.show", application_id=7) == "/medkab/applications/7"
+        assert urls("auth.login", next="/x") == "/medkab/login?next=/x"
+    with app.test_request_context("/"):
+        assert urls("main.index") == "/"
+        assert urls("static", filename="css/app.css").startswith("/static/css/app.")
+    assert set(urls.known) == {
+        ("/medkab", "main.index", None),
+        ("/medkab", "static", "css/app.css"),
+        ("", "main.index", None),
+        ("", "static", "css/app.css"),
+    }
