@@ -256,3 +256,20 @@ def test_templates_url_for_remembers_only_what_cannot_change(app):
         ("", "main.index", None),
         ("", "static", "css/app.css"),
     }
+
+
+def test_signed_in_pages_are_compressed_too(app, client, auth):
+    """At brotli's fast level (webapp/compression.py); gzip for browsers without brotli."""
+    create_active_user(app)
+    auth.login()
+    plain = client.get("/", headers={"Sec-Fetch-Site": "same-origin"})
+    for accept, encoding in (("br, gzip", "br"), ("gzip, deflate", "gzip"), ("identity", None)):
+        response = client.get("/", headers={"Accept-Encoding": accept})
+        assert response.headers.get("Content-Encoding") == encoding, accept
+        assert "Accept-Encoding" in response.headers["Vary"]
+        assert response.headers["Cache-Control"] == "no-store"
+        assert int(response.headers["Content-Length"]) == len(response.data)
+        body = decoded(response)
+        assert "Здравствуйте" in body.decode() and len(body) == len(plain.data)
+    cross = client.get("/", headers={**BOTH, "Sec-Fetch-Site": "cross-site"})
+    assert "Content-Encoding" not in cross.headers  # BREACH, as for /login
