@@ -72,7 +72,9 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.extensions["storage"] = storage_from_config(app.config, files, master)
     app.request_class = UploadAwareRequest
 
-    from webapp import compression, static_files
+    from webapp import compression, forms, static_files
+
+    forms.use_fast_html_params()
 
     compression.init_app(app)  # first: its after_request then runs after every other one
     static_files.init_app(app)  # WhiteNoise in front of /static/, hashed names in url_for

@@ -12,14 +12,27 @@ or from the person (`Sec-Fetch-Site: same-origin` or `none`); older browsers tha
 `Sec-Fetch-Site` still have SameSite=Lax cookies and a CSRF token that changes every second
 (Flask-WTF signs it with a timestamp). Reasoning in docs/decisions.md «Static files and
 compression».
+
+Levels: pages anybody can load first (/login and the other public pages, budgeted at 30 KB
+with their files) get brotli 5; a signed-in person's pages get brotli 1. In place, brotli 5
+cost 0.3–0.7 ms a page (a fifth of the page's whole cost) against 0.02–0.05 ms for level 1,
+which sends 17–24 % more (2.5 → 3.1 KB for the dashboard): still far inside the first
+round trip (TCP's initial window is ~14 KB), so no slower on any network (bench/README.md,
+issue 13). Both with a 64 KB window (the default 4 MB is allocated afresh for every page).
 """
 
-from flask import Flask, request
+import gzip
+
+import brotli
+from flask import Flask, current_app, request
 from flask_compress import Compress
+from flask_login import current_user
 
 SETTINGS = {
     "COMPRESS_ALGORITHM": ["br", "gzip"],
-    "COMPRESS_BR_LEVEL": 5,  # ~10 % smaller pages than 4 for a fraction of a millisecond
+    "COMPRESS_BR_LEVEL": 5,  # public pages: ~10 % smaller than 4 for a fraction of a ms
+    "COMPRESS_BR_LEVEL_SIGNED_IN": 1,
+    "COMPRESS_BR_WINDOW": 16,
     "COMPRESS_LEVEL": 6,
     "COMPRESS_MIN_SIZE": 500,
     "COMPRESS_STREAMS": False,
@@ -39,13 +52,51 @@ def may_compress_private() -> bool:
 
 
 class Compression(Compress):
-    """Flask-Compress that leaves private answers to other sites' requests uncompressed."""
+    """Flask-Compress that leaves private answers to other sites' requests uncompressed and
+    compresses a signed-in person's pages at a fast level."""
 
     def after_request(self, response):
         if response.cache_control.no_store and not may_compress_private():
             response.vary.add("Accept-Encoding")
             return response
+        if response.cache_control.no_store and current_user.is_authenticated:
+            return self.signed_in(response)
         return super().after_request(response)
+
+    def signed_in(self, response):
+        """Flask-Compress's own steps for a page in one piece, brotli at the signed-in level."""
+        config = current_app.config
+        response.vary.add("Accept-Encoding")
+        algorithm = request.accept_encodings.best_match(config["COMPRESS_ALGORITHM"])
+        if (
+            algorithm is None
+            or response.mimetype not in self.compress_mimetypes_set
+            or not 200 <= response.status_code < 300
+            or response.is_streamed
+            or "Content-Encoding" in response.headers
+            or (response.content_length or 0) < config["COMPRESS_MIN_SIZE"]
+        ):
+            return response
+        data = response.get_data()
+        if algorithm == "br":
+            packed = brotli.compress(
+                data,
+                mode=config["COMPRESS_BR_MODE"],
+                quality=config["COMPRESS_BR_LEVEL_SIGNED_IN"],
+                lgwin=config["COMPRESS_BR_WINDOW"],
+            )
+        else:
+            packed = gzip.compress(data, config["COMPRESS_LEVEL"])
+        response.direct_passthrough = False
+        response.headers["Content-Encoding"] = algorithm
+        response.set_data(packed)
+        response.headers["Content-Length"] = response.content_length
+        etag, is_weak = response.get_etag()
+        if etag and not is_weak:
+            response.set_etag(f"{etag}:{algorithm}", weak=False)
+        if request.method in ("GET", "HEAD"):
+            response.make_conditional(request)
+        return response
 
 
 compress = Compression()

@@ -146,3 +146,86 @@ def test_static_and_offline_need_no_session(app, client, db):
             assert "Set-Cookie" not in response.headers, url
     assert db.execute("select count(*) from sessions").fetchone()[0] == 0
     assert "X-CSRFToken" not in client.get("/offline").get_data(as_text=True)
+
+
+def session_rows(db):
+    return db.execute("select count(*) from sessions").fetchone()[0]
+
+
+def test_a_visitor_reading_pages_writes_no_session_row(app, client, user, db):
+    """Before sign-in the CSRF secret (and a flash on the way to /login) ride in a signed cookie."""
+    assert client.get("/").headers["Location"] == "/login?next=/"  # flashes «Войдите…»
+    html = client.get("/login?next=/").get_data(as_text=True)
+    assert "Войдите, чтобы продолжить." in html
+    assert "Войдите, чтобы продолжить." not in client.get("/login").get_data(as_text=True)
+    client.get("/register")
+    assert session_rows(db) == 0
+
+
+def test_a_visitor_cookie_signs_in_and_becomes_an_opaque_id(app, client, user, db):
+    from tests.conftest import PASSWORD, post_form
+
+    client.get("/login")
+    visitor = client.get_cookie("medkab_session").value
+    response = post_form(client, "/login", {"login": "+79120000001", "password": PASSWORD})
+    assert response.status_code == 303
+    token = client.get_cookie("medkab_session").value
+    assert token != visitor and "." not in token  # a new random id: no fixation
+    assert db.execute("select count(*) from sessions where user_id = ?", [user]).fetchone()[0] == 1
+    assert client.get("/").status_code == 200
+
+
+def test_a_forged_or_foreign_visitor_cookie_carries_no_csrf_secret(app, client, user, db):
+    html = client.get("/login").get_data(as_text=True)
+    visitor = client.get_cookie("medkab_session").value
+    payload, _, signature = visitor.rpartition(".")
+    forged = f"{payload}.{signature[::-1]}"
+    data = {"login": "+79120000001", "password": "зелёный чай в семь утра"}
+    client.set_cookie("medkab_session", forged)
+    assert client.post("/login", data={**data, "csrf_token": csrf_from(html)}).status_code == 400
+    other = app.test_client()
+    other.get("/login")
+    client.set_cookie("medkab_session", other.get_cookie("medkab_session").value)
+    assert client.post("/login", data={**data, "csrf_token": csrf_from(html)}).status_code == 400
+    assert db.execute("select count(*) from sessions where user_id = ?", [user]).fetchone()[0] == 0
+
+
+def test_a_visitor_session_ends_when_idle_like_a_row(app, client, user, db):
+    html = client.get("/login").get_data(as_text=True)
+    data = {"login": "+79120000001", "password": "зелёный чай в семь утра"}
+    data["csrf_token"] = csrf_from(html)
+    clock.freeze(datetime.now(UTC) + timedelta(minutes=31))
+    try:
+        assert client.post("/login", data=data).status_code == 400
+    finally:
+        clock.freeze(None)
+
+
+def test_a_visitor_cookie_is_renewed_while_the_visitor_reads(app, client, user):
+    from tests.conftest import PASSWORD, post_form
+
+    client.get("/login")
+    start = datetime.now(UTC)
+    try:
+        for minutes in (20, 40, 60):
+            clock.freeze(start + timedelta(minutes=minutes))
+            client.get("/login")
+        response = post_form(client, "/login", {"login": "+79120000001", "password": PASSWORD})
+        assert response.status_code == 303
+    finally:
+        clock.freeze(None)
+
+
+def test_a_late_request_with_the_visitor_cookie_after_sign_in_is_answered_without_a_session(
+    app, client, user, db
+):
+    from tests.conftest import PASSWORD, post_form
+
+    client.get("/login")
+    visitor = client.get_cookie("medkab_session").value
+    post_form(client, "/login", {"login": "+79120000001", "password": PASSWORD})
+    late = app.test_client()
+    late.set_cookie("medkab_session", visitor)
+    response = late.get("/login")
+    assert "medkab_session" not in response.headers.get("Set-Cookie", "")
+    assert client.get("/").status_code == 200

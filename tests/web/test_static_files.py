@@ -237,3 +237,39 @@ def test_scripts_keep_working_after_minifying():
     assert "`x  //  y ${1 + 2}`" in out and "/a\\/\\/b/g" in out and "gone" not in out
     assert static_files.minified("vendor/x.min.js", b"a  =  1") == b"a  =  1"
     assert static_files.minified("icons/i.svg", b"<svg>  </svg>") == b"<svg>  </svg>"
+
+
+def test_templates_url_for_remembers_only_what_cannot_change(app):
+    """Addresses without arguments and static files, per mount point; the rest built each time."""
+    urls = app.jinja_env.globals["url_for"]
+    with app.test_request_context("/", base_url="http://localhost/medkab/"):
+        assert urls("main.index") == "/medkab/"
+        assert urls("static", filename="css/app.css").startswith("/medkab/static/css/app.")
+        assert urls("applications.show", application_id=7) == "/medkab/applications/7"
+        assert urls("auth.login", next="/x") == "/medkab/login?next=/x"
+    with app.test_request_context("/"):
+        assert urls("main.index") == "/"
+        assert urls("static", filename="css/app.css").startswith("/static/css/app.")
+    assert set(urls.known) == {
+        ("/medkab", "main.index", None),
+        ("/medkab", "static", "css/app.css"),
+        ("", "main.index", None),
+        ("", "static", "css/app.css"),
+    }
+
+
+def test_signed_in_pages_are_compressed_too(app, client, auth):
+    """At brotli's fast level (webapp/compression.py); gzip for browsers without brotli."""
+    create_active_user(app)
+    auth.login()
+    plain = client.get("/", headers={"Sec-Fetch-Site": "same-origin"})
+    for accept, encoding in (("br, gzip", "br"), ("gzip, deflate", "gzip"), ("identity", None)):
+        response = client.get("/", headers={"Accept-Encoding": accept})
+        assert response.headers.get("Content-Encoding") == encoding, accept
+        assert "Accept-Encoding" in response.headers["Vary"]
+        assert response.headers["Cache-Control"] == "no-store"
+        assert int(response.headers["Content-Length"]) == len(response.data)
+        body = decoded(response)
+        assert "Здравствуйте" in body.decode() and len(body) == len(plain.data)
+    cross = client.get("/", headers={**BOTH, "Sec-Fetch-Site": "cross-site"})
+    assert "Content-Encoding" not in cross.headers  # BREACH, as for /login

@@ -77,4 +77,4 @@ def worker_source() -> str:
 
 def script_url(name: str) -> str:
     """A template's way to name one of the shell's scripts."""
-    return url_for("static", filename=SCRIPTS[name])
+    return current_app.extensions["fixed_urls"]("static", filename=SCRIPTS[name])
