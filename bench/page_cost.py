@@ -34,7 +34,7 @@ HEADERS = {"Accept-Encoding": "br, gzip", "Sec-Fetch-Site": "same-origin"}
 
 def build(tmp: Path, overrides: dict | None = None):
     """An app on a fresh database with one signed-in worker (demo record); its two clients."""
-    settings = settings_for(tmp) | {"TESTING": False, "REMINDERS_INTERVAL_SECONDS": 0}
+    settings = settings_for(tmp) | {"TESTING": False}
     settings |= overrides or {}
     app = create_app(settings)
     db = connect(app.config["DATABASE"])
