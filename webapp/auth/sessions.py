@@ -1,12 +1,4 @@
-"""Server-side sessions: the cookie holds only an opaque random id; the row holds the rest.
-
-A visitor who is not signed in and holds nothing but a form's CSRF secret (and a flash message
-on the way to the sign-in page) gets no row: that data travels in the same cookie, signed
-(HMAC-SHA256 under SECRET_KEY, a salt of its own), with the same idle and absolute timeouts,
-so reading /login writes nothing. The first time such a session holds anything else (signing
-in, a registration in progress, a passkey challenge) it becomes a row under a new random id, as
-at sign-in, and the signed cookie it came with is kept as a replaced row for the grace period.
-"""
+"""Server-side sessions: the cookie holds only an opaque random id; the row holds the rest."""
 
 import hashlib
 import json
@@ -16,7 +8,6 @@ from datetime import datetime, timedelta
 
 from flask import g, request
 from flask.sessions import SessionInterface, SessionMixin
-from itsdangerous import BadSignature, URLSafeSerializer
 from werkzeug.datastructures import CallbackDict
 
 from webapp.auth.store import sessions as rows
@@ -27,9 +18,6 @@ from webapp.errors import is_disk_full
 
 SESSIONLESS_PATHS = ("/static/", "/sw.js", "/manifest.webmanifest", "/offline")
 REPLACED_GRACE_SECONDS = 60
-VISITOR_KEYS = frozenset({"csrf_token", "_flashes"})  # what a visitor's signed cookie may hold
-VISITOR_SALT = "medkab.visitor-session"
-MAX_COOKIE_LENGTH = 1000
 
 
 def _hash(token: str) -> str:
@@ -40,7 +28,7 @@ def _hash(token: str) -> str:
 class ServerSession(CallbackDict, SessionMixin):
     """Session data plus the bookkeeping the interface needs."""
 
-    def __init__(self, initial=None, token=None, row=None, frozen=False, visitor=None):
+    def __init__(self, initial=None, token=None, row=None, frozen=False):
         def on_update(self):
             self.modified = True
 
@@ -51,7 +39,6 @@ class ServerSession(CallbackDict, SessionMixin):
         self.rotate = False
         self.destroy = False
         self.frozen = frozen  # never stored, never sets or clears the cookie
-        self.visitor = visitor  # (signed cookie, created, last seen) of a session without a row
 
 
 def rotate_session() -> None:
@@ -75,17 +62,6 @@ def cookie_name(app) -> str:
     return "__Host-medkab" if app.config["HTTPS"] else "medkab_session"
 
 
-def _visitor_serializer(app) -> URLSafeSerializer:
-    return URLSafeSerializer(
-        app.config["SECRET_KEY"], salt=VISITOR_SALT, signer_kwargs={"digest_method": hashlib.sha256}
-    )
-
-
-def is_visitor_data(session) -> bool:
-    """Only what a visitor's signed cookie may carry (a row holds everything else)."""
-    return session.keys() <= VISITOR_KEYS
-
-
 class ServerSessionInterface(SessionInterface):
     """Loads and stores sessions in the `sessions` table with idle and absolute timeouts."""
 
@@ -93,11 +69,11 @@ class ServerSessionInterface(SessionInterface):
         if request.path.startswith(SESSIONLESS_PATHS):
             return ServerSession(frozen=True)
         token = request.cookies.get(cookie_name(app))
-        if not token or len(token) > MAX_COOKIE_LENGTH:
+        if not token or len(token) > 100:
             return ServerSession()
-        row = self._load(app, token)  # a visitor's cookie too: it may have been replaced
+        row = self._load(app, token)
         if row is None:
-            return self._visitor(app, token)
+            return ServerSession()
         if row["replaced_at"]:
             # A request that left before sign-in rotated the id: answer it without a session
             # and without touching the cookie the browser now holds.
@@ -107,45 +83,6 @@ class ServerSessionInterface(SessionInterface):
         except ValueError:
             data = {}
         return ServerSession(data, token=token, row=row)
-
-    def _visitor(self, app, token: str) -> ServerSession:
-        """The session a visitor's signed cookie carries, or a new one (forged, expired, or an
-        opaque id without a row)."""
-        if "." not in token:
-            return ServerSession()
-        try:
-            created, seen, data = _visitor_serializer(app).loads(token)
-        except (BadSignature, ValueError, TypeError):
-            return ServerSession()
-        moment = now().timestamp()
-        if (
-            not isinstance(data, dict)
-            or not data.keys() <= VISITOR_KEYS
-            or moment - seen > app.config["SESSION_IDLE_SECONDS"]
-            or moment - created > app.config["SESSION_ABSOLUTE_SECONDS"]
-        ):
-            return ServerSession()
-        return ServerSession(data, visitor=(token, created, seen))
-
-    def _save_visitor(self, app, session, response) -> None:
-        """Sign the visitor's data into the cookie when it changed or was last seen a while ago;
-        an emptied one is dropped."""
-        if not session:
-            if session.visitor:
-                self._delete_cookie(app, response)
-            return
-        moment = int(now().timestamp())
-        _, created, seen = session.visitor or (None, moment, moment)
-        stale = moment - seen >= app.config["SESSION_TOUCH_SECONDS"]
-        if session.visitor and not session.modified and not stale:
-            return
-        token = _visitor_serializer(app).dumps([created, moment, dict(session)])
-        self._set_cookie(app, response, token)
-
-    def _delete_cookie(self, app, response) -> None:
-        response.delete_cookie(
-            cookie_name(app), path="/", secure=app.config["HTTPS"], httponly=True, samesite="Lax"
-        )
 
     def _load(self, app, token):
         db = get_db()
@@ -174,21 +111,22 @@ class ServerSessionInterface(SessionInterface):
     def save_session(self, app, session, response):
         if session.frozen:
             return
+        name = cookie_name(app)
+        secure = app.config["HTTPS"]
+        db = get_db()
         if session.destroy or (not session and session.token and session.modified):
             if session.token:
-                rows.delete_by_token_hash(get_db(), _hash(session.token))
-            self._delete_cookie(app, response)
+                rows.delete_by_token_hash(db, _hash(session.token))
+            response.delete_cookie(name, path="/", secure=secure, httponly=True, samesite="Lax")
             return
-        if not session.token and not session.rotate and is_visitor_data(session):
-            self._save_visitor(app, session, response)
+        if not session.token and not session:
             return
-        db = get_db()
         moment = now()
         stamp = moment.isoformat(timespec="seconds")
         user_id = session.get("_user_id")
         user_id = int(user_id) if user_id is not None else None
         if session.token is None or session.rotate:
-            old = session.token or (session.visitor[0] if session.visitor else None)
+            old = session.token
             token = secrets.token_urlsafe(32)
             fields = {
                 "token_hash": _hash(token),

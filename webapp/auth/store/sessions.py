@@ -50,20 +50,12 @@ def delete_by_token_hash(db, token_hash: str) -> None:
 
 
 def replace(db, old_hash: str | None, fields: dict) -> None:
-    """Insert a new row and mark the old one replaced (a visitor's signed cookie, which had no
-    row, gets one that says so); call inside db.atomic()."""
+    """Insert a new row and mark the old one replaced; call inside db.atomic()."""
     if old_hash:
-        stamp = fields["created_at"]
-        replaced = db.execute(
+        db.execute(
             "update sessions set replaced_at = ?, user_id = null, data = '{}' where token_hash = ?",
-            [stamp, old_hash],
+            [fields["created_at"], old_hash],
         )
-        if replaced.rowcount == 0:
-            db.execute(
-                "insert into sessions (token_hash, created_at, last_seen_at, replaced_at) "
-                "values (?, ?, ?, ?)",
-                [old_hash, stamp, stamp, stamp],
-            )
     values = [fields[name] for name in _COLUMNS]
     db.execute(  # plain SQL: sqlite-utils' insert() re-reads the schema every time
         f"insert into sessions ({', '.join(_COLUMNS)}) "  # noqa: S608 - fixed names
