@@ -16,11 +16,14 @@ Tasks are enqueued only after the transaction that wrote their rows commits (`af
 import functools
 import logging
 import os
+import sqlite3
+import time
 from pathlib import Path
 
 from flask import current_app, has_app_context
 from huey import RedisHuey, SqliteHuey
 from huey.exceptions import HueyException
+from huey.storage import SqliteStorage
 
 from webapp import config as settings
 from webapp.config import ROOT
@@ -43,6 +46,27 @@ def queue_path(config: dict) -> Path:
     return instance / "queue.sqlite3"
 
 
+class QueueFileStorage(SqliteStorage):
+    """Huey's SQLite storage, opened safely by several processes at once. Each connection sets
+    `journal_mode=WAL`; on a new file the first switch needs the file to itself, and SQLite
+    answers a second process doing the same with "database is locked" at once, whatever the
+    busy timeout — two gunicorn workers booting on a new instance failed that way. So: retry."""
+
+    def _create_connection(self):
+        deadline = time.monotonic() + self._timeout
+        while True:
+            try:
+                return super()._create_connection()
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) or time.monotonic() > deadline:
+                    raise
+                time.sleep(0.05)
+
+
+class QueueFileHuey(SqliteHuey):
+    storage_class = QueueFileStorage
+
+
 def make_huey(config: dict):
     """RedisHuey on REDIS_URL, else SqliteHuey in its own file; results are not kept (tasks
     write what they did to the database)."""
@@ -52,7 +76,7 @@ def make_huey(config: dict):
     path = queue_path(config)
     if not config["JOBS_IMMEDIATE"]:
         path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-    return SqliteHuey(filename=str(path), timeout=10, **common)
+    return QueueFileHuey(filename=str(path), timeout=10, **common)
 
 
 huey = make_huey(_settings())
