@@ -22,11 +22,13 @@ issue 13). Both with a 64 KB window (the default 4 MB is allocated afresh for ev
 """
 
 import gzip
+from functools import lru_cache
 
 import brotli
 from flask import Flask, current_app, request
 from flask_compress import Compress
 from flask_login import current_user
+from werkzeug.http import parse_accept_header
 
 SETTINGS = {
     "COMPRESS_ALGORITHM": ["br", "gzip"],
@@ -56,18 +58,22 @@ class Compression(Compress):
     compresses a signed-in person's pages at a fast level."""
 
     def after_request(self, response):
-        if response.cache_control.no_store and not may_compress_private():
+        private = response.cache_control.no_store
+        if private and not may_compress_private():
             response.vary.add("Accept-Encoding")
             return response
-        if response.cache_control.no_store and current_user.is_authenticated:
+        if private and current_user.is_authenticated:
             return self.signed_in(response)
         return super().after_request(response)
 
     def signed_in(self, response):
-        """Flask-Compress's own steps for a page in one piece, brotli at the signed-in level."""
+        """Flask-Compress's own steps for a page in one piece, brotli at the signed-in level.
+        A `no-store` page has no validators, so there is nothing to answer 304 for."""
         config = current_app.config
         response.vary.add("Accept-Encoding")
-        algorithm = request.accept_encodings.best_match(config["COMPRESS_ALGORITHM"])
+        algorithm = best_encoding(
+            request.headers.get("Accept-Encoding", ""), tuple(config["COMPRESS_ALGORITHM"])
+        )
         if (
             algorithm is None
             or response.mimetype not in self.compress_mimetypes_set
@@ -91,12 +97,19 @@ class Compression(Compress):
         response.headers["Content-Encoding"] = algorithm
         response.set_data(packed)
         response.headers["Content-Length"] = response.content_length
-        etag, is_weak = response.get_etag()
-        if etag and not is_weak:
-            response.set_etag(f"{etag}:{algorithm}", weak=False)
-        if request.method in ("GET", "HEAD"):
-            response.make_conditional(request)
+        if "ETag" in response.headers or "Last-Modified" in response.headers:
+            etag, is_weak = response.get_etag()
+            if etag and not is_weak:
+                response.set_etag(f"{etag}:{algorithm}", weak=False)
+            if request.method in ("GET", "HEAD"):
+                response.make_conditional(request)
         return response
+
+
+@lru_cache(maxsize=64)
+def best_encoding(accept_encoding: str, offered: tuple[str, ...]) -> str | None:
+    """The browser's preferred encoding among ours (a browser sends the same header each time)."""
+    return parse_accept_header(accept_encoding).best_match(offered)
 
 
 compress = Compression()

@@ -132,16 +132,18 @@ def test_dev_outbox_hidden_unless_debug(client):
 
 
 def test_proxy_hops_setting_trusts_forwarded_headers(tmp_path):
-    from tests.conftest import settings_for
+    from tests.conftest import PASSWORD, create_active_user, post_form, settings_for
     from webapp import create_app
     from webapp.db import connect, migrate
 
     app = create_app({**settings_for(tmp_path), "PROXY_HOPS": 1})
     migrate(connect(app.config["DATABASE"]))
+    create_active_user(app)
     client = app.test_client()
-    client.get("/login", headers={"X-Forwarded-For": "203.0.113.9"})
+    forwarded = {"X-Forwarded-For": "203.0.113.9"}
+    post_form(client, "/login", {"login": "+79120000001", "password": PASSWORD}, headers=forwarded)
     db = connect(app.config["DATABASE"])
-    assert db.execute("select ip from sessions").fetchone()[0] == "203.0.113.9"
+    assert db.execute("select ip from sessions where user_id = 1").fetchone()[0] == "203.0.113.9"
 
 
 @pytest.mark.parametrize(

@@ -146,3 +146,88 @@ def test_static_and_offline_need_no_session(app, client, db):
             assert "Set-Cookie" not in response.headers, url
     assert db.execute("select count(*) from sessions").fetchone()[0] == 0
     assert "X-CSRFToken" not in client.get("/offline").get_data(as_text=True)
+
+
+def session_rows(db):
+    return db.execute("select count(*) from sessions").fetchone()[0]
+
+
+def test_a_visitor_reading_the_sign_in_page_writes_no_row(app, client, user, db):
+    """The form's CSRF secret comes from the signed visitor token; nothing is stored."""
+    first = client.get("/login")
+    visitor = client.get_cookie("medkab_session").value
+    assert visitor.startswith("v1.") and "HttpOnly" in first.headers["Set-Cookie"]
+    again = client.get("/register")
+    assert "Set-Cookie" not in again.headers  # the same token, not re-sent
+    assert session_rows(db) == 0
+    assert client.get("/login").get_data(as_text=True).count('name="csrf_token"') == 1
+
+
+def test_the_first_stored_value_makes_the_row_under_the_same_token(app, client, user, db):
+    from tests.conftest import PASSWORD
+
+    html = client.get("/login").get_data(as_text=True)
+    visitor = client.get_cookie("medkab_session").value
+    # The passkey autofill stores its challenge while the password form is on screen.
+    options = client.post("/login/passkey/options", headers={"X-CSRFToken": csrf_from(html)})
+    assert options.status_code == 200 and "Set-Cookie" not in options.headers
+    assert client.get_cookie("medkab_session").value == visitor
+    assert session_rows(db) == 1
+    # The form the page showed before the row existed still carries a valid token.
+    data = {"login": "+79120000001", "password": PASSWORD, "csrf_token": csrf_from(html)}
+    response = client.post("/login", data=data)
+    assert response.status_code == 303, response.get_data(as_text=True)
+    token = client.get_cookie("medkab_session").value
+    assert token != visitor and not token.startswith("v1.")  # signed in: a new random id
+    assert client.get("/").status_code == 200
+
+
+def test_a_forged_stale_or_foreign_visitor_token_carries_no_secret(app, client, user, db):
+    from webapp.auth.sessions import mint_visitor_token
+
+    html = client.get("/login").get_data(as_text=True)
+    visitor = client.get_cookie("medkab_session").value
+    data = {"login": "+79120000001", "password": "зелёный чай в семь утра"}
+    data["csrf_token"] = csrf_from(html)
+    body, _, mac = visitor.rpartition(".")
+    with app.test_request_context():
+        someone_elses = mint_visitor_token(app)  # validly signed
+    for cookie in (
+        f"{body}.{mac[::-1]}",  # forged signature
+        f"v1.{int(datetime.now(UTC).timestamp()) + 1}.{body.split('.')[2]}.{mac}",  # new date
+        someone_elses,
+    ):
+        client.set_cookie("medkab_session", cookie)
+        response = client.post("/login", data=data)
+        assert response.status_code == 400, cookie
+        assert "Страница устарела" in response.get_data(as_text=True)
+    assert session_rows(db) == 0
+
+
+def test_a_visitor_token_expires_with_a_sessions_lifetime(app, client, user, db):
+    html = client.get("/login").get_data(as_text=True)
+    data = {"login": "+79120000001", "password": "зелёный чай в семь утра"}
+    data["csrf_token"] = csrf_from(html)
+    clock.freeze(datetime.now(UTC) + timedelta(seconds=app.config["SESSION_ABSOLUTE_SECONDS"] + 1))
+    try:
+        response = client.post("/login", data=data)
+        assert response.status_code == 400
+        assert client.get_cookie("medkab_session").value.startswith("v1.")  # a new one
+    finally:
+        clock.freeze(None)
+
+
+def test_a_late_request_with_the_visitor_cookie_after_sign_in_leaves_the_cookie(
+    app, client, user, db
+):
+    from tests.conftest import PASSWORD, post_form
+
+    client.get("/login")
+    visitor = client.get_cookie("medkab_session").value
+    post_form(client, "/login", {"login": "+79120000001", "password": PASSWORD})
+    late = app.test_client()
+    late.set_cookie("medkab_session", visitor)
+    response = late.get("/login")
+    assert response.status_code == 200 and "Set-Cookie" not in response.headers
+    assert client.get("/").status_code == 200
+    assert db.execute("select count(*) from sessions where user_id = ?", [user]).fetchone()[0] == 1

@@ -240,7 +240,8 @@ def test_scripts_keep_working_after_minifying():
 
 
 def test_templates_url_for_remembers_only_what_cannot_change(app):
-    """Addresses without arguments and static files, per mount point; the rest built each time."""
+    """Addresses without arguments and static files, per mount point; ids fill a pattern kept
+    per endpoint and string values (tests/unit/test_fixed_urls.py checks every route)."""
     urls = app.jinja_env.globals["url_for"]
     with app.test_request_context("/", base_url="http://localhost/medkab/"):
         assert urls("main.index") == "/medkab/"
@@ -250,12 +251,19 @@ def test_templates_url_for_remembers_only_what_cannot_change(app):
     with app.test_request_context("/"):
         assert urls("main.index") == "/"
         assert urls("static", filename="css/app.css").startswith("/static/css/app.")
+        assert urls("applications.show", application_id=8) == "/applications/8"
     assert set(urls.known) == {
         ("/medkab", "main.index", None),
         ("/medkab", "static", "css/app.css"),
+        ("/medkab", "applications.show", (("application_id", None),)),
+        ("/medkab", "auth.login", (("next", "/x"),)),
         ("", "main.index", None),
         ("", "static", "css/app.css"),
+        ("", "applications.show", (("application_id", None),)),
     }
+    assert urls.known[("", "applications.show", (("application_id", None),))] == (
+        "/applications/%(i0)d"
+    )
 
 
 def test_signed_in_pages_are_compressed_too(app, client, auth):

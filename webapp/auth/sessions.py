@@ -1,6 +1,17 @@
-"""Server-side sessions: the cookie holds only an opaque random id; the row holds the rest."""
+"""Server-side sessions: the cookie holds only an opaque random id; the row holds the rest.
 
+A visitor (nobody signed in, nothing stored yet) has a cookie but no row: a *visitor token*
+`v1.<issued>.<random>.<mac>` signed with SECRET_KEY, and a CSRF secret derived from it. Reading
+the sign-in page therefore writes nothing. The first thing stored (a flash, a passkey challenge,
+a wizard's step) makes the row under that same token, so requests already under way with the
+cookie — the passkey autofill's `/login/passkey/options` racing the password form — see one
+session and one CSRF secret. Signing in issues a new random token as before (no fixation).
+docs/decisions.md «Sessions».
+"""
+
+import base64
 import hashlib
+import hmac
 import json
 import secrets
 import sqlite3
@@ -28,7 +39,7 @@ def _hash(token: str) -> str:
 class ServerSession(CallbackDict, SessionMixin):
     """Session data plus the bookkeeping the interface needs."""
 
-    def __init__(self, initial=None, token=None, row=None, frozen=False):
+    def __init__(self, initial=None, token=None, row=None, frozen=False, minted=False):
         def on_update(self):
             self.modified = True
 
@@ -36,9 +47,20 @@ class ServerSession(CallbackDict, SessionMixin):
         self.token = token
         self.row = row or {}
         self.modified = False
+        self.read = False  # a value was read by key (Flask's own `accessed` means any use)
         self.rotate = False
         self.destroy = False
         self.frozen = frozen  # never stored, never sets or clears the cookie
+        self.minted = minted  # a visitor token issued by this request: the cookie is to be set
+
+    @property
+    def visitor(self) -> bool:
+        """No row stands behind this token yet."""
+        return self.token is not None and not self.row
+
+    def __getitem__(self, key):
+        self.read = True  # Flask-WTF reads its secret so: a page with a form needs the cookie
+        return super().__getitem__(key)
 
 
 def rotate_session() -> None:
@@ -57,6 +79,40 @@ def destroy_session() -> None:
     session.destroy = True
 
 
+VISITOR_PREFIX = "v1."
+
+
+def _mac(app, purpose: bytes, text: str, size: int) -> bytes:
+    key = app.secret_key.encode() if isinstance(app.secret_key, str) else app.secret_key
+    return hmac.new(key, purpose + text.encode(), hashlib.sha256).digest()[:size]
+
+
+def mint_visitor_token(app) -> str:
+    """A new signed visitor token: when it was issued and 128 random bits."""
+    body = f"{VISITOR_PREFIX}{int(now().timestamp())}.{secrets.token_urlsafe(16)}"
+    mac = base64.urlsafe_b64encode(_mac(app, b"visitor:", body, 18)).decode()
+    return f"{body}.{mac}"
+
+
+def is_visitor_token(app, token: str) -> bool:
+    """Signed by us and younger than a session's absolute lifetime."""
+    body, _, mac = token.rpartition(".")
+    if not body.startswith(VISITOR_PREFIX):
+        return False
+    expected = base64.urlsafe_b64encode(_mac(app, b"visitor:", body, 18)).decode()
+    if not hmac.compare_digest(mac.encode(), expected.encode()):
+        return False
+    issued = body.split(".")[1]
+    age = now().timestamp() - int(issued)
+    return 0 <= age < app.config["SESSION_ABSOLUTE_SECONDS"]
+
+
+def visitor_data(app, token: str) -> dict:
+    """What a visitor's session holds before anything is stored: the CSRF secret Flask-WTF
+    signs its tokens with, derived from the token (the same on every request with it)."""
+    return {app.config["WTF_CSRF_FIELD_NAME"]: _mac(app, b"csrf:", token, 20).hex()}
+
+
 def cookie_name(app) -> str:
     """`__Host-` prefixed name behind HTTPS; plain name on http://localhost."""
     return "__Host-medkab" if app.config["HTTPS"] else "medkab_session"
@@ -70,10 +126,10 @@ class ServerSessionInterface(SessionInterface):
             return ServerSession(frozen=True)
         token = request.cookies.get(cookie_name(app))
         if not token or len(token) > 100:
-            return ServerSession()
+            return self._visitor(app)
         row = self._load(app, token)
         if row is None:
-            return ServerSession()
+            return self._visitor(app, token if is_visitor_token(app, token) else None)
         if row["replaced_at"]:
             # A request that left before sign-in rotated the id: answer it without a session
             # and without touching the cookie the browser now holds.
@@ -83,6 +139,13 @@ class ServerSessionInterface(SessionInterface):
         except ValueError:
             data = {}
         return ServerSession(data, token=token, row=row)
+
+    def _visitor(self, app, token=None):
+        """A visitor's session under this token, or under a new one when there is none."""
+        minted = token is None
+        if minted:
+            token = mint_visitor_token(app)
+        return ServerSession(visitor_data(app, token), token=token, minted=minted)
 
     def _load(self, app, token):
         db = get_db()
@@ -119,13 +182,17 @@ class ServerSessionInterface(SessionInterface):
                 rows.delete_by_token_hash(db, _hash(session.token))
             response.delete_cookie(name, path="/", secure=secure, httponly=True, samesite="Lax")
             return
-        if not session.token and not session:
+        user_id = session.get("_user_id")
+        user_id = int(user_id) if user_id is not None else None
+        if session.visitor and not session.rotate and user_id is None:
+            if session.modified:
+                self._store_visitor(app, session, db)
+            if session.minted and (session.read or session.modified):
+                self._set_cookie(app, response, session.token)
             return
         moment = now()
         stamp = moment.isoformat(timespec="seconds")
-        user_id = session.get("_user_id")
-        user_id = int(user_id) if user_id is not None else None
-        if session.token is None or session.rotate:
+        if session.visitor or session.rotate:
             old = session.token
             token = secrets.token_urlsafe(32)
             fields = {
@@ -170,6 +237,24 @@ class ServerSessionInterface(SessionInterface):
             if not is_disk_full(error):
                 raise
             app.logger.error("session not saved: the disk is full")
+
+    def _store_visitor(self, app, session, db):
+        """The visitor's first stored value: the row, under the token the cookie already has."""
+        stamp = now().isoformat(timespec="seconds")
+        rows.add_for_visitor(
+            db,
+            {
+                "token_hash": _hash(session.token),
+                "user_id": None,
+                "last_seen_at": stamp,
+                "ip": request.remote_addr,
+                "user_agent": (request.user_agent.string or "")[:300],
+                "auth_level": None,
+                "auth_at": None,
+                "data": json.dumps(dict(session)),
+                "created_at": stamp,
+            },
+        )
 
     def _set_cookie(self, app, response, token):
         response.set_cookie(

@@ -64,6 +64,17 @@ def replace(db, old_hash: str | None, fields: dict) -> None:
     )
 
 
+def add_for_visitor(db, fields: dict) -> None:
+    """The row of a visitor's token; two requests making it at once leave the later one's data
+    (as two saves of one row do)."""
+    db.execute(
+        f"insert into sessions ({', '.join(_COLUMNS)}) "  # noqa: S608 - fixed names
+        f"values ({', '.join('?' for _ in _COLUMNS)}) on conflict (token_hash) do update set "
+        "data = excluded.data, last_seen_at = excluded.last_seen_at, ip = excluded.ip",
+        [fields[name] for name in _COLUMNS],
+    )
+
+
 def save(db, token_hash: str, *, data: str, user_id, auth_level, auth_at, seen_at, ip) -> None:
     """Store changed session data and note the visit."""
     db.execute(
