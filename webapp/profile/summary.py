@@ -40,6 +40,11 @@ class Summary:
     completeness: int
     former_names: list[dict]
 
+    @property
+    def problems(self) -> list[checks.Finding]:
+        """Findings that are not «ok», in their order (the dashboard's and record's list)."""
+        return [f for f in self.findings if f.status != "ok"]
+
 
 def _courses(records: dict, entries: list[dict], specialty: str) -> list[readiness.Course]:
     """ПК courses count as formal hours, ПП and НМО events/modules as the rest.
