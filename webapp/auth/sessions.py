@@ -6,7 +6,7 @@ the sign-in page therefore writes nothing. The first thing stored (a flash, a pa
 a wizard's step) makes the row under that same token, so requests already under way with the
 cookie — the passkey autofill's `/login/passkey/options` racing the password form — see one
 session and one CSRF secret. Signing in issues a new random token as before (no fixation).
-docs/decisions.md «Sessions».
+docs/decisions.md «Speed per request», «Visitors without a row».
 """
 
 import base64
