@@ -54,21 +54,26 @@ def may_compress_private() -> bool:
 
 
 class Compression(Compress):
-    """Flask-Compress that leaves private answers to other sites' requests uncompressed and
-    compresses a signed-in person's pages at a fast level."""
+    """Flask-Compress that leaves private answers to other sites' requests uncompressed,
+    compresses a signed-in person's pages at a fast level, and skips validators on `no-store`
+    pages; cacheable answers (the manifest, /offline) go through Flask-Compress itself."""
 
     def after_request(self, response):
         private = response.cache_control.no_store
         if private and not may_compress_private():
             response.vary.add("Accept-Encoding")
             return response
-        if private and current_user.is_authenticated:
-            return self.signed_in(response)
+        if private:
+            signed_in = current_user.is_authenticated
+            return self.private_page(
+                response, "COMPRESS_BR_LEVEL_SIGNED_IN" if signed_in else "COMPRESS_BR_LEVEL"
+            )
         return super().after_request(response)
 
-    def signed_in(self, response):
-        """Flask-Compress's own steps for a page in one piece, brotli at the signed-in level.
-        A `no-store` page has no validators, so there is nothing to answer 304 for."""
+    def private_page(self, response, level: str):
+        """Flask-Compress's own steps for a `no-store` page in one piece, brotli at the level
+        that setting names. Such a page has no validators, so there is nothing to answer 304
+        for (Flask-Compress evaluates the request's conditions anyway)."""
         config = current_app.config
         response.vary.add("Accept-Encoding")
         algorithm = best_encoding(
@@ -88,7 +93,7 @@ class Compression(Compress):
             packed = brotli.compress(
                 data,
                 mode=config["COMPRESS_BR_MODE"],
-                quality=config["COMPRESS_BR_LEVEL_SIGNED_IN"],
+                quality=config[level],
                 lgwin=config["COMPRESS_BR_WINDOW"],
             )
         else:
