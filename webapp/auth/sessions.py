@@ -87,11 +87,14 @@ def _mac(app, purpose: bytes, text: str, size: int) -> bytes:
     return hmac.new(key, purpose + text.encode(), hashlib.sha256).digest()[:size]
 
 
+def _visitor_signature(app, body: str) -> str:
+    return base64.urlsafe_b64encode(_mac(app, b"visitor:", body, 18)).decode()
+
+
 def mint_visitor_token(app) -> str:
     """A new signed visitor token: when it was issued and 128 random bits."""
     body = f"{VISITOR_PREFIX}{int(now().timestamp())}.{secrets.token_urlsafe(16)}"
-    mac = base64.urlsafe_b64encode(_mac(app, b"visitor:", body, 18)).decode()
-    return f"{body}.{mac}"
+    return f"{body}.{_visitor_signature(app, body)}"
 
 
 def is_visitor_token(app, token: str) -> bool:
@@ -99,8 +102,7 @@ def is_visitor_token(app, token: str) -> bool:
     body, _, mac = token.rpartition(".")
     if not body.startswith(VISITOR_PREFIX):
         return False
-    expected = base64.urlsafe_b64encode(_mac(app, b"visitor:", body, 18)).decode()
-    if not hmac.compare_digest(mac.encode(), expected.encode()):
+    if not hmac.compare_digest(mac.encode(), _visitor_signature(app, body).encode()):
         return False
     issued = body.split(".")[1]
     age = now().timestamp() - int(issued)
@@ -185,8 +187,8 @@ class ServerSessionInterface(SessionInterface):
         user_id = session.get("_user_id")
         user_id = int(user_id) if user_id is not None else None
         if session.visitor and not session.rotate and user_id is None:
-            if session.modified:
-                self._store_visitor(app, session, db)
+            if session.modified:  # the first stored value: the row, under the cookie's token
+                rows.add_for_visitor(db, _new_row(session, session.token, None))
             if session.minted and (session.read or session.modified):
                 self._set_cookie(app, response, session.token)
             return
@@ -195,19 +197,8 @@ class ServerSessionInterface(SessionInterface):
         if session.visitor or session.rotate:
             old = session.token
             token = secrets.token_urlsafe(32)
-            fields = {
-                "token_hash": _hash(token),
-                "user_id": user_id,
-                "last_seen_at": stamp,
-                "ip": request.remote_addr,
-                "user_agent": (request.user_agent.string or "")[:300],
-                "auth_level": session.get("auth_level"),
-                "auth_at": session.get("auth_at"),
-                "data": json.dumps(dict(session)),
-            }
-            fields["created_at"] = stamp
             with db.atomic():
-                rows.replace(db, _hash(old) if old else None, fields)
+                rows.replace(db, _hash(old) if old else None, _new_row(session, token, user_id))
                 if secrets.randbelow(100) == 0:
                     rows.purge_expired(db, app.config["SESSION_IDLE_SECONDS"])
             session.token = token
@@ -238,24 +229,6 @@ class ServerSessionInterface(SessionInterface):
                 raise
             app.logger.error("session not saved: the disk is full")
 
-    def _store_visitor(self, app, session, db):
-        """The visitor's first stored value: the row, under the token the cookie already has."""
-        stamp = now().isoformat(timespec="seconds")
-        rows.add_for_visitor(
-            db,
-            {
-                "token_hash": _hash(session.token),
-                "user_id": None,
-                "last_seen_at": stamp,
-                "ip": request.remote_addr,
-                "user_agent": (request.user_agent.string or "")[:300],
-                "auth_level": None,
-                "auth_at": None,
-                "data": json.dumps(dict(session)),
-                "created_at": stamp,
-            },
-        )
-
     def _set_cookie(self, app, response, token):
         response.set_cookie(
             cookie_name(app),
@@ -266,6 +239,22 @@ class ServerSessionInterface(SessionInterface):
             httponly=True,
             samesite="Lax",
         )
+
+
+def _new_row(session, token: str, user_id: int | None) -> dict:
+    """The columns of a session's new row under this token, as of this request."""
+    stamp = now().isoformat(timespec="seconds")
+    return {
+        "token_hash": _hash(token),
+        "user_id": user_id,
+        "created_at": stamp,
+        "last_seen_at": stamp,
+        "ip": request.remote_addr,
+        "user_agent": (request.user_agent.string or "")[:300],
+        "auth_level": session.get("auth_level"),
+        "auth_at": session.get("auth_at"),
+        "data": json.dumps(dict(session)),
+    }
 
 
 def session_user(user_id) -> User | None:

@@ -16,6 +16,10 @@ _COLUMNS = (
     "data",
     "created_at",
 )
+_INSERT = (
+    f"insert into sessions ({', '.join(_COLUMNS)}) "  # noqa: S608 - fixed names
+    f"values ({', '.join('?' for _ in _COLUMNS)})"
+)
 
 
 def by_token_hash(db, token_hash: str) -> tuple[dict, dict | None] | None:
@@ -56,20 +60,15 @@ def replace(db, old_hash: str | None, fields: dict) -> None:
             "update sessions set replaced_at = ?, user_id = null, data = '{}' where token_hash = ?",
             [fields["created_at"], old_hash],
         )
-    values = [fields[name] for name in _COLUMNS]
-    db.execute(  # plain SQL: sqlite-utils' insert() re-reads the schema every time
-        f"insert into sessions ({', '.join(_COLUMNS)}) "  # noqa: S608 - fixed names
-        f"values ({', '.join('?' for _ in _COLUMNS)})",
-        values,
-    )
+    # plain SQL: sqlite-utils' insert() re-reads the schema every time
+    db.execute(_INSERT, [fields[name] for name in _COLUMNS])
 
 
 def add_for_visitor(db, fields: dict) -> None:
     """The row of a visitor's token; two requests making it at once leave the later one's data
     (as two saves of one row do)."""
     db.execute(
-        f"insert into sessions ({', '.join(_COLUMNS)}) "  # noqa: S608 - fixed names
-        f"values ({', '.join('?' for _ in _COLUMNS)}) on conflict (token_hash) do update set "
+        f"{_INSERT} on conflict (token_hash) do update set "
         "data = excluded.data, last_seen_at = excluded.last_seen_at, ip = excluded.ip",
         [fields[name] for name in _COLUMNS],
     )
