@@ -3,7 +3,7 @@
 import os
 import re
 import socket
-from datetime import date
+from datetime import UTC, date, datetime
 
 import pytest
 from aiosmtpd.controller import Controller
@@ -14,7 +14,7 @@ from hypothesis import settings as hypothesis_settings
 # tests/jobs/ runs real consumers on a real queue.
 os.environ["MEDKAB_JOBS_IMMEDIATE"] = "1"
 
-from webapp import create_app  # noqa: E402
+from webapp import clock, create_app  # noqa: E402
 from webapp.db import close_keeper, connect, migrate  # noqa: E402
 from webapp.validators import normalize_snils, snils_checksum  # noqa: E402
 
@@ -58,6 +58,15 @@ def _clean_environment(monkeypatch):
     for key in list(os.environ):
         if key.startswith("MEDKAB_"):
             monkeypatch.delenv(key)
+
+
+@pytest.fixture
+def still_clock():
+    """The clock stopped at the present moment for the whole test, so a delay measured in seconds
+    cannot run out on a slow machine between two requests."""
+    clock.freeze(datetime.now(UTC))
+    yield
+    clock.freeze(None)
 
 
 @pytest.fixture
@@ -141,8 +150,6 @@ def create_active_user(
 def totp_now(secret=TOTP_SECRET) -> str:
     """The current code of the test authenticator."""
     import pyotp
-
-    from webapp import clock
 
     return pyotp.TOTP(secret).at(clock.now())
 

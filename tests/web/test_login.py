@@ -49,7 +49,7 @@ def test_unknown_user_wrong_password_and_locked_look_identical(app, client, auth
     assert len(bodies) == 1
 
 
-def test_password_failures_delay_then_lockout_notice(client, auth, user, db, outbox):
+def test_password_failures_delay_then_lockout_notice(still_clock, client, auth, user, db, outbox):
     for _ in range(5):
         auth.login(password="неверный пароль номер раз")
     assert (
