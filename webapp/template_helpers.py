@@ -6,7 +6,7 @@ from flask import has_request_context, url_for
 from flask.globals import _cv_request
 from flask_login import current_user
 
-from webapp import clock
+from webapp import clock, page_chrome
 from webapp.audit import title as audit_title
 from webapp.forms import field_attributes
 from webapp.icons import icon
@@ -247,6 +247,8 @@ def init_app(app) -> None:
         return {"today": clock.today(viewer_zone()).isoformat()}
 
     app.jinja_env.globals["icon"] = icon
+    app.jinja_env.globals["head_links"] = page_chrome.head_links
+    app.jinja_env.globals["section_tabs"] = page_chrome.tabs
     app.jinja_env.globals["field_attributes"] = field_attributes
     app.extensions["fixed_urls"] = app.jinja_env.globals["url_for"] = FixedUrls(app)
     app.jinja_env.filters.update(

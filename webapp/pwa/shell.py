@@ -21,6 +21,7 @@ SCRIPTS = {
     "passkeys": "js/passkeys.js",
     "capture": "js/capture.js",
 }
+HEAD_SCRIPTS = ("htmx", "offline_store", "app", "passkeys")  # every page's <head>, in this order
 STATIC = [
     "css/app.css",
     *SCRIPTS.values(),
@@ -30,14 +31,18 @@ STATIC = [
 ]
 PAGES = ["pwa.offline", "pwa.manifest"]
 SOURCE = ROOT / "service_worker" / "sw.js"
-TEMPLATES = [ROOT / "templates" / "pwa" / "offline.html", ROOT / "templates" / "base.html"]
+MARKUP_SOURCES = [
+    ROOT / "templates" / "pwa" / "offline.html",
+    ROOT / "templates" / "base.html",
+    ROOT / "webapp" / "page_chrome.py",  # the head links and tabs every page carries
+]
 
 _versions: dict[tuple, str] = {}
 
 
 def _files():
     static = ROOT / "static"
-    return [SOURCE, *TEMPLATES, *(static / name for name in STATIC)]
+    return [SOURCE, *MARKUP_SOURCES, *(static / name for name in STATIC)]
 
 
 def version() -> str:
