@@ -2,9 +2,10 @@
 
 from datetime import date, datetime
 
-from flask import has_request_context, url_for
+from flask import g, has_request_context, url_for
 from flask.globals import _cv_request
 from flask_login import current_user
+from flask_wtf.csrf import generate_csrf
 
 from webapp import clock, page_chrome
 from webapp.audit import title as audit_title
@@ -238,13 +239,22 @@ class FixedUrls:
         return url
 
 
+def csrf_token() -> str:
+    """Flask-WTF's CSRF token for this response: made by its `generate_csrf` on first use, then
+    read from `g`, where Flask-WTF keeps it. Each further `generate_csrf` call reads its settings
+    again (~10 µs), and a page asks two or three times (the htmx header, the sign-out form, its
+    own forms)."""
+    return g.get("csrf_token") or generate_csrf()
+
+
 def init_app(app) -> None:
-    """Register filters, `url_for` that remembers fixed addresses, and the `today` variable (the
-    viewer's today, ГГГГ-ММ-ДД)."""
+    """Register filters, `url_for` that remembers fixed addresses, `csrf_token` and the `today`
+    variable (the viewer's today, ГГГГ-ММ-ДД)."""
 
     @app.context_processor
-    def today():
-        return {"today": clock.today(viewer_zone()).isoformat()}
+    def page_variables():
+        # Runs after Flask-WTF's processor, so this `csrf_token` is the one templates call.
+        return {"today": clock.today(viewer_zone()).isoformat(), "csrf_token": csrf_token}
 
     app.jinja_env.globals["icon"] = icon
     app.jinja_env.globals["head_links"] = page_chrome.head_links
