@@ -7,7 +7,7 @@ from flask.globals import _cv_request
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 
-from webapp import clock, page_chrome
+from webapp import clock
 from webapp.audit import title as audit_title
 from webapp.forms import field_attributes
 from webapp.icons import icon
@@ -257,8 +257,6 @@ def init_app(app) -> None:
         return {"today": clock.today(viewer_zone()).isoformat(), "csrf_token": csrf_token}
 
     app.jinja_env.globals["icon"] = icon
-    app.jinja_env.globals["head_links"] = page_chrome.head_links
-    app.jinja_env.globals["section_tabs"] = page_chrome.tabs
     app.jinja_env.globals["field_attributes"] = field_attributes
     app.extensions["fixed_urls"] = app.jinja_env.globals["url_for"] = FixedUrls(app)
     app.jinja_env.filters.update(

@@ -1,4 +1,4 @@
-"""What every page carries: the <head> links and the section tabs each role sees (page_chrome)."""
+"""What every page carries: the <head> links and the section tabs each role sees (pwa/chrome)."""
 
 import re
 from types import SimpleNamespace
@@ -6,7 +6,7 @@ from types import SimpleNamespace
 import pytest
 
 from tests.conftest import AuthActions, create_active_user
-from webapp import page_chrome
+from webapp.pwa import chrome
 
 TABS = re.compile(r'<nav class="tabs"[^>]*>(.*?)</nav>', re.S)
 TAB = re.compile(r'<a href="([^"]+)"( aria-current="page")?>.*?<span>([^<]+)</span>(.*?)</a>', re.S)
@@ -42,7 +42,7 @@ def test_each_role_sees_its_sections_and_each_tab_opens_as_current(app, client, 
 def test_an_account_with_several_roles_sees_every_section_once_in_order(app):
     user = SimpleNamespace(roles=frozenset({"admin", "worker", "orgadmin", "reviewer"}))
     with app.test_request_context("/"):
-        html = f'<nav class="tabs">{page_chrome.tabs(user, "review")}</nav>'
+        html = f'<nav class="tabs">{chrome.tabs(user, "review")}</nav>'
     titles = [title for _, _, title, _ in tabs_of(html)]
     assert titles == [
         "Главная",
@@ -61,7 +61,7 @@ def test_an_account_with_several_roles_sees_every_section_once_in_order(app):
 def test_staff_tab_counts_jobs_waiting_and_only_there(app, waiting, shown):
     user = SimpleNamespace(roles=frozenset({"orgadmin"}))
     with app.test_request_context("/"):
-        html = f'<nav class="tabs">{page_chrome.tabs(user, "home", waiting)}</nav>'
+        html = f'<nav class="tabs">{chrome.tabs(user, "home", waiting)}</nav>'
     found = {title: rest for _, _, title, rest in tabs_of(html)}
     assert found["Главная"] == found["Профиль"] == ""
     if shown is None:
@@ -75,7 +75,7 @@ def test_staff_tab_counts_jobs_waiting_and_only_there(app, waiting, shown):
 def test_a_page_without_a_tab_marks_none_current(app):
     user = SimpleNamespace(roles=frozenset({"worker"}))
     with app.test_request_context("/"):
-        html = f'<nav class="tabs">{page_chrome.tabs(user, None)}</nav>'
+        html = f'<nav class="tabs">{chrome.tabs(user, None)}</nav>'
     assert [current for _, current, _, _ in tabs_of(html)] == [False] * 4
 
 

@@ -34,7 +34,7 @@ SOURCE = ROOT / "service_worker" / "sw.js"
 MARKUP_SOURCES = [
     ROOT / "templates" / "pwa" / "offline.html",
     ROOT / "templates" / "base.html",
-    ROOT / "webapp" / "page_chrome.py",  # the head links and tabs every page carries
+    ROOT / "webapp" / "pwa" / "chrome.py",  # the head links and tabs every page carries
 ]
 
 _versions: dict[tuple, str] = {}

@@ -15,15 +15,15 @@ from flask_login import current_user, login_required
 
 from webapp.db import get_db
 from webapp.extensions import csrf
-from webapp.pwa import shell, snapshot
+from webapp.pwa import chrome, shell, snapshot
 
 bp = Blueprint("pwa", __name__)
 SHARE_ACCEPT = ["image/*", "application/pdf", ".jpg", ".jpeg", ".png", ".heic", ".heif", ".pdf"]
 
 
-@bp.app_context_processor
-def _scripts():
-    return {"script_url": shell.script_url}
+bp.add_app_template_global(shell.script_url, "script_url")
+bp.add_app_template_global(chrome.head_links, "head_links")
+bp.add_app_template_global(chrome.tabs, "section_tabs")
 
 
 bp.after_app_request(snapshot.mark)

@@ -1,7 +1,8 @@
-"""What every page carries around its content and what depends on nothing personal: the links
-in <head> (the same for every page while the process runs) and the section tabs (the same for
-every account with the same roles). Both are built once per script root and reused; the tabs'
-only per-person part, the «Сотрудники» count, is put in on each page.
+"""The app shell's frame: what every page carries around its content and what depends on
+nothing personal. The links in <head> (the same for every page while the process runs) and the
+section tabs (the same for every account with the same roles). Both are built once per script
+root and reused; the tabs' only per-person part, the «Сотрудники» count, is put in on each page.
+Templates call them as `head_links()` and `section_tabs(...)` (registered by `pwa.views`).
 
 Built through Jinja on every page (a dozen `url_for` and `icon` calls, the tab list put together
 with `do`) they cost 0.45 M instructions: 5 % of the dashboard, 10 % of «Мои документы»
