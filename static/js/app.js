@@ -134,6 +134,19 @@ window.medkab.csrfToken = function (form) {
       if (document.getElementById("offline-page")) window.location.reload();
     });
   });
+  // «online» can come a moment before requests get through (the service worker's network may
+  // still be down, or the server): an offline page shown while the browser says it is online
+  // tries again by itself, waiting longer each time (1, 2, 4 … 30 s). Not /offline itself.
+  const RETRIES = "medkab:offline-retries";
+  if (document.getElementById("offline-page")) {
+    const tries = Number(sessionStorage.getItem(RETRIES) || 0);
+    if (navigator.onLine && !location.pathname.endsWith("/offline")) {
+      sessionStorage.setItem(RETRIES, String(tries + 1));
+      setTimeout(() => window.location.reload(), Math.min(30, 2 ** tries) * 1000);
+    }
+  } else {
+    sessionStorage.removeItem(RETRIES);
+  }
   document.addEventListener("visibilitychange", () => {
     if (document.visibilityState === "visible") flush();
   });
