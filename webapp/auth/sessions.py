@@ -192,8 +192,6 @@ class ServerSessionInterface(SessionInterface):
             if session.minted and (session.read or session.modified):
                 self._set_cookie(app, response, session.token)
             return
-        moment = now()
-        stamp = moment.isoformat(timespec="seconds")
         if session.visitor or session.rotate:
             old = session.token
             token = secrets.token_urlsafe(32)
@@ -204,6 +202,8 @@ class ServerSessionInterface(SessionInterface):
             session.token = token
             self._set_cookie(app, response, token)
             return
+        moment = now()
+        stamp = moment.isoformat(timespec="seconds")
         last_seen = session.row.get("last_seen_at", "")
         stale = (moment - datetime.fromisoformat(last_seen)).total_seconds() >= app.config[
             "SESSION_TOUCH_SECONDS"
