@@ -14,7 +14,7 @@ from flask import current_app, request
 from markupsafe import Markup
 
 from webapp.icons import icon
-from webapp.pwa.shell import HEAD_SCRIPTS, SCRIPTS
+from webapp.pwa.shell import HEAD_SCRIPTS, script_url
 
 # (endpoint, key, title, icon, role that sees it; None: every signed-in account), in tab order.
 TABS = (
@@ -63,7 +63,7 @@ def head_links() -> Markup:
                 % static("icons/apple-touch-icon-180.png"),
                 Markup('<link rel="stylesheet" href="%s">') % static("css/app.css"),
                 *(
-                    Markup('<script src="%s" defer></script>') % static(SCRIPTS[name])
+                    Markup('<script src="%s" defer></script>') % script_url(name)
                     for name in HEAD_SCRIPTS
                 ),
             ]
