@@ -18,14 +18,13 @@ import pstats
 import sys
 import tempfile
 import time
-from datetime import date
 from functools import partial
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from tests.conftest import AuthActions, create_active_user, settings_for  # noqa: E402
-from webapp import create_app  # noqa: E402
+from webapp import clock, create_app  # noqa: E402
 from webapp.db import close_keeper, connect, migrate  # noqa: E402
 
 PAGES = ("/", "/login", "/documents", "/profile/record")
@@ -45,7 +44,7 @@ def build(tmp: Path, overrides: dict | None = None):
 
     with app.app_context():
         db = connect(app.config["DATABASE"])
-        seed_record(db, user_id, None, date.today())
+        seed_record(db, user_id, None, clock.today())
         db.close()
     signed_in = app.test_client()
     AuthActions(signed_in).login()

@@ -11,10 +11,12 @@ from hypothesis import settings as hypothesis_settings
 
 # Before webapp is imported: the job queue (webapp/jobs.py, built at import) runs each task at
 # once in the process that enqueues it, so a test sees a notice's e-mail right after the request.
-# tests/jobs/ runs real consumers on a real queue.
+# tests/jobs/ runs real consumers on a real queue. The queue is imported here, while the variable
+# is set: the fixture below removes every MEDKAB_* variable before each test, and a file run alone
+# that imported the queue first inside a test got a real queue nobody consumed.
 os.environ["MEDKAB_JOBS_IMMEDIATE"] = "1"
 
-from webapp import clock, create_app  # noqa: E402
+from webapp import clock, create_app, jobs  # noqa: E402, F401
 from webapp.db import close_keeper, connect, migrate  # noqa: E402
 from webapp.validators import normalize_snils, snils_checksum  # noqa: E402
 

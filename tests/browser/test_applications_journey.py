@@ -12,7 +12,7 @@ Every worker page fits 360 px without sideways scrolling.
 import hashlib
 import re
 import subprocess
-from datetime import date, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 import pypdfium2
@@ -25,6 +25,7 @@ from tests.browser.test_factors_journey import virtual_authenticator
 from tests.conftest import create_active_user, totp_now
 from tests.fixtures.make_fixtures import ensure_fixtures
 from tests.web.applications_setup import ready_worker
+from webapp import clock
 
 pytestmark = pytest.mark.browser
 
@@ -293,7 +294,7 @@ def test_an_application_from_filing_to_a_checked_extract(site, new_context, tmp_
         expect(file_card(review, title).locator(".review-file-head .badge")).to_have_text("Принят")
     reviewer_move(review, "Передать в комиссию", "Передано в комиссию")
     reviewer_move(review, "Начать рассмотрение", "На рассмотрении комиссии")
-    decided = date.today() - timedelta(days=1)
+    decided = clock.today() - timedelta(days=1)
     passed = move_form(review, "Аккредитация пройдена")
     passed.locator("summary").click()
     passed.get_by_label("Номер протокола").fill("17-А/2026")

@@ -13,6 +13,7 @@ from playwright.sync_api import expect
 
 from tests.browser.conftest import settle, shot, sign_in, watch
 from tests.conftest import create_active_user
+from webapp import clock
 from webapp.profile.seniority import Span, merge
 
 pytestmark = pytest.mark.browser
@@ -102,7 +103,7 @@ def test_worker_fills_the_record_and_fixes_a_finding(live_server, new_context):
         },
         "profile-04-job-form",
     )
-    today = date.today()
+    today = clock.today()  # the worker's day (Moscow), as the page counts it
     first = [(date(2019, 9, 1), None)]
     expect(page.locator("#seniority-total")).to_have_text(str(Span.total_of(merge(first, today))))
     add_record(

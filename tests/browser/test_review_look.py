@@ -2,7 +2,7 @@
 screenshots, no horizontal overflow, touch targets, the htmx page viewer and a verdict."""
 
 from concurrent.futures import ThreadPoolExecutor
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 from playwright.sync_api import expect
@@ -12,6 +12,7 @@ from tests.browser.test_pages_look import EXPECTED_STATUS_LOG, layout_problems
 from tests.conftest import create_active_user, totp_now
 from tests.web.test_access_matrix import add_record
 from tests.web.test_review import submit
+from webapp import clock
 from webapp.applications import engine, store
 from webapp.auth.store import users
 from webapp.db import connect
@@ -66,7 +67,7 @@ def seed(app):
         add_record(db, "certificate", worker)
     finally:
         db.close()
-    today = date.today()
+    today = clock.today()
     regions = ("Москва", "Ханты-Мансийский автономный округ — Югра", "Томская область")
     for n in range(1, 9):
         submit(app, worker, n=n, region=regions[n % 3],

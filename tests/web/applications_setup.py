@@ -5,10 +5,11 @@ import hashlib
 import io
 import re
 import uuid
-from datetime import date, timedelta
+from datetime import timedelta
 
 from tests.conftest import PASSWORD, code_from, create_active_user, csrf_from, post_form
 from tests.fixtures.make_fixtures import ensure_fixtures
+from webapp import clock
 from webapp.applications import store
 from webapp.clock import now_iso
 from webapp.db import connect
@@ -34,7 +35,7 @@ def ready_worker(app, *, n=1, expires_in_days=120) -> int:
     user_id = create_active_user(app, n=n)
     db = connect(app.config["DATABASE"])
     stamp = "2026-01-01T00:00:00+00:00"
-    today = date.today()
+    today = clock.today()
     db["certificates"].insert(
         {
             "user_id": user_id,
@@ -164,7 +165,7 @@ def add_submitted(
 ) -> int:
     """A submitted application made through the store (the signature ceremony is the wizard's
     own tests' business), with `files` attached copies of the 2-page fixture PDF."""
-    deadline = deadline or date.today() + timedelta(days=3)
+    deadline = deadline or clock.today() + timedelta(days=3)
     with db.atomic():
         application_id = store.create_draft(
             db, user_id, kind, specialty, data or {"contacts": {"phone": "+79991234567"}}
@@ -183,7 +184,7 @@ def add_submitted(
             signed_hash="0" * 64,
             signed_factor="sms",
             signed_at=now_iso(),
-            stage_started=date.today().isoformat(),
+            stage_started=clock.today().isoformat(),
             stage_deadline=deadline,
             assignee_id=assignee_id,
         )

@@ -21,6 +21,7 @@ from tests.web.applications_setup import (
     start_periodic,
     upload,
 )
+from webapp import clock
 from webapp.db import connect
 
 
@@ -271,7 +272,6 @@ def test_the_whole_loop_ends_with_a_verifiable_extract(app, client, tmp_path):
     """Worker files and signs; a reviewer (own client, TOTP) returns it with a remark on the
     ПК certificate; the worker replaces it and signs again; the reviewer passes it; the worker
     downloads the signed выписка from the application and from the profile; /check says valid."""
-    from datetime import date
 
     from tests.conftest import AuthActions, create_active_user
     from webapp.applications.signature import validate
@@ -340,7 +340,7 @@ def test_the_whole_loop_ends_with_a_verifiable_extract(app, client, tmp_path):
     act(f"{screen}/move/review")
     act(
         f"{screen}/move/pass",
-        {"pass-protocol_number": "17/А", "pass-protocol_date": date.today().isoformat()},
+        {"pass-protocol_number": "17/А", "pass-protocol_date": clock.today().isoformat()},
     )
     assert rows(app, "select state from applications")[0]["state"] == "passed"
 

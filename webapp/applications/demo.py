@@ -3,13 +3,13 @@ its signed выписка) and a queue for the demo reviewer. Everything goes th
 moves, so the timeline, notices and effects are the real ones."""
 
 import hashlib
-from datetime import date, timedelta
+from datetime import timedelta
 
 from flask import current_app
 
 from webapp.applications import engine, report, states, store
 from webapp.auth.store import users
-from webapp.clock import now_iso
+from webapp.clock import now_iso, today
 
 
 class _Actor:
@@ -35,7 +35,7 @@ def _sample_pdf(title: str, person: dict) -> bytes:
             duties=title,
             achievements=None,
             proposals=None,
-            written_on=date.today(),
+            written_on=today(),
         )
     )
 
@@ -61,7 +61,7 @@ def _submitted(db, user_id: int, kind: str, specialty, region: str, files, data=
             }
         )
     with db.atomic():
-        number = engine.new_number(db, date.today().year)
+        number = engine.new_number(db, today().year)
         store.move(
             db,
             application_id,
@@ -76,8 +76,8 @@ def _submitted(db, user_id: int, kind: str, specialty, region: str, files, data=
             signed_at=now_iso(),
             signature={"factor": "sms", "demo": True},
             submitted_at=now_iso(),
-            stage_started=date.today().isoformat(),
-            stage_deadline=date.today() + timedelta(days=3),
+            stage_started=today().isoformat(),
+            stage_deadline=today() + timedelta(days=3),
         )
         store.add_files(db, application_id, 1, attached)
     return store.get(db, application_id)
@@ -112,7 +112,7 @@ def seed(db, worker_id: int, reviewer_id: int, applicants: list[int]) -> None:
         reviewer,
         ["take", "check", "forward", "review", "pass"],
         decision_protocol="47/2026",
-        decision_date=date.today() - timedelta(days=2),
+        decision_date=today() - timedelta(days=2),
     )
     checking = _submitted(
         db,
