@@ -1,9 +1,11 @@
 """Кабинет медработника: the application factory."""
 
 import os
+from collections import ChainMap
 from pathlib import Path
 
 from flask import Flask, Request, current_app
+from flask.templating import Environment
 
 from webapp import config as settings
 from webapp.config import ROOT
@@ -21,12 +23,29 @@ class UploadAwareRequest(Request):
         return super().max_content_length
 
 
+class TemplateGlobals(ChainMap):
+    """A template's globals over the environment's, as Jinja makes them, with C-speed `keys()`.
+
+    Each `{% import %}` subtracts a template's globals' keys from the page's
+    (`Template._get_default_module`): through ChainMap's `KeysView` that is a Python loop with a
+    generator per key, ~25 µs for our ~60 globals; on a dict's keys it is one C call."""
+
+    def keys(self):
+        return dict.fromkeys(self).keys()
+
+
+class TemplateEnvironment(Environment):
+    def make_globals(self, d):
+        return TemplateGlobals({} if d is None else d, self.globals)
+
+
 class Medkab(Flask):
     """Flask, with `ensure_sync` remembered: Flask asks, for every hook and view on every
     request, whether the function is a coroutine (two `inspect` calls, ~20 a page); ours never
     change and none is. Bounded, since `after_this_request` passes a new closure each time."""
 
     request_class = UploadAwareRequest
+    jinja_environment = TemplateEnvironment
 
     def ensure_sync(self, func):
         known = self.extensions.setdefault("sync_functions", {})
