@@ -30,6 +30,8 @@ from flask_compress import Compress
 from flask_login import current_user
 from werkzeug.http import parse_accept_header
 
+from webapp.headers import vary
+
 SETTINGS = {
     "COMPRESS_ALGORITHM": ["br", "gzip"],
     "COMPRESS_BR_LEVEL": 5,  # public pages: ~10 % smaller than 4 for a fraction of a ms
@@ -61,7 +63,7 @@ class Compression(Compress):
     def after_request(self, response):
         private = response.cache_control.no_store
         if private and not may_compress_private():
-            response.vary.add("Accept-Encoding")
+            vary(response, "Accept-Encoding")
             return response
         if private:
             signed_in = current_user.is_authenticated
@@ -75,7 +77,7 @@ class Compression(Compress):
         that setting names. Such a page has no validators, so there is nothing to answer 304
         for (Flask-Compress evaluates the request's conditions anyway)."""
         config = current_app.config
-        response.vary.add("Accept-Encoding")
+        vary(response, "Accept-Encoding")
         algorithm = best_encoding(
             request.headers.get("Accept-Encoding", ""), tuple(config["COMPRESS_ALGORITHM"])
         )

@@ -4,6 +4,7 @@ writer of HX-* response headers."""
 from flask import Response, get_flashed_messages, redirect, render_template, request, session
 
 from webapp.extensions import htmx
+from webapp.headers import vary
 
 
 def wants_partial() -> bool:
@@ -34,7 +35,7 @@ def redirect_to(location: str, code: int = 303) -> Response:
 
 def add_vary(response: Response) -> Response:
     """Every response may depend on HX-Request: tell caches so."""
-    response.vary.add("HX-Request")
+    vary(response, "HX-Request")
     return response
 
 

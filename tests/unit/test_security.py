@@ -85,3 +85,23 @@ def test_eight_characters_suffice_with_a_second_factor():
 )
 def test_delay_grows_from_the_fifth_failure(failures, delay):
     assert delay_after(failures, delay_from=5, max_seconds=900) == delay
+
+
+def test_vary_adds_each_name_once_whatever_its_case():
+    from flask import Response
+
+    from webapp.headers import vary
+
+    response = Response("x")
+    vary(response, "HX-Request")
+    assert response.headers["Vary"] == "HX-Request"
+    vary(response, "Accept-Encoding")
+    vary(response, "hx-request")
+    vary(response, "Cookie")
+    vary(response, "accept-encoding")
+    assert response.headers.getlist("Vary") == ["HX-Request, Accept-Encoding, Cookie"]
+    assert response.vary.as_set(preserve_casing=False) == {
+        "hx-request",
+        "accept-encoding",
+        "cookie",
+    }

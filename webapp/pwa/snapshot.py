@@ -16,6 +16,7 @@ from flask_login import current_user
 from webapp import htmx
 from webapp.applications import store as applications
 from webapp.clock import DEFAULT_ZONE, now
+from webapp.headers import vary
 
 HEADER = "X-Medkab-Snapshot"
 ENDPOINTS = {
@@ -50,7 +51,7 @@ def mark(response):
     ):
         zone = current_user.time_zone or DEFAULT_ZONE
         response.headers[HEADER] = f"until={session_end_ms()}; user={current_user.id}; zone={zone}"
-        response.vary.add("Cookie")
+        vary(response, "Cookie")
     return response
 
 
