@@ -86,3 +86,36 @@ def test_tab_click_while_offline_shows_the_offline_page(live_server, new_context
     # back online, the offline page reloads itself into the page the tab asked for
     expect(page.get_by_role("heading", level=1)).to_have_text("Мои документы", timeout=15_000)
     page.wait_for_load_state("networkidle")
+
+
+def test_offline_page_retries_by_itself_while_the_browser_is_online(live_server, new_context):
+    """The server (not the device) was unreachable: no «online» event will come, so the offline
+    page tries again by itself after 1 s, then 2 s, … until the page comes back."""
+    context = new_context("phone")
+    page = context.new_page()
+    page.goto(live_server("/login"))
+    page.evaluate("navigator.serviceWorker.ready.then(() => true)")
+    page.reload()  # controlled by the worker from now on
+    assert page.evaluate("Boolean(navigator.serviceWorker.controller)")
+
+    refused = []
+
+    def unreachable(route):
+        refused.append(route.request.url)
+        route.abort("connectionrefused")
+
+    context.route("**/documents", unreachable)  # the worker's own fetch goes through here too
+    page.goto(live_server("/documents"))
+    expect(page.get_by_role("heading", level=1)).to_have_text(OFFLINE_TEXT)
+    assert page.evaluate("navigator.onLine") is True
+    assert page.evaluate("sessionStorage.getItem('medkab:offline-retries')") == "1"
+    # the first retry (after 1 s) still finds the server unreachable: the next waits 2 s
+    page.wait_for_function("() => sessionStorage.getItem('medkab:offline-retries') === '2'")
+    expect(page.get_by_role("heading", level=1)).to_have_text(OFFLINE_TEXT)
+    assert len(refused) >= 2
+
+    context.unroute("**/documents", unreachable)
+    # the server is back: within the 2 s wait the page turns into the real answer by itself
+    expect(page.get_by_role("heading", level=1)).to_have_text("Вход", timeout=6000)
+    assert page.url.startswith(live_server("/login"))
+    assert page.evaluate("sessionStorage.getItem('medkab:offline-retries')") is None
