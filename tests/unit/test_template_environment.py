@@ -1,9 +1,9 @@
-"""The app's Jinja environment makes template globals that behave like Jinja's own ChainMap."""
+"""The app's Jinja environment: globals and dotted names that behave as Jinja's own, faster."""
 
 from collections import ChainMap
 
 from flask import Flask
-from jinja2 import DictLoader
+from jinja2 import DictLoader, Environment
 
 from webapp import Medkab, TemplateEnvironment, TemplateGlobals
 
@@ -36,3 +36,29 @@ def test_imports_see_the_globals_they_saw_before():
     page = env.get_template("page.html", globals={"page_only": "mine"})
     assert page.render() == "dark/mine"
     assert Medkab.jinja_environment is TemplateEnvironment
+
+
+def test_dotted_names_answer_as_in_jinja():
+    env = TemplateEnvironment(Flask(__name__))
+    plain = Environment(autoescape=True)
+
+    class Thing:
+        shade = "dark"
+
+        def __getitem__(self, key):
+            return f"item {key}"
+
+    values = {
+        "row": {"position": "Врач", "items": "stored", "none": None},
+        "thing": Thing(),
+        "word": "abc",
+    }
+    source = (
+        "{{ row.position }}|{{ row.none }}|{{ row.missing is undefined }}|"
+        "{{ row['items'] }}|{{ row.items is callable }}|{{ row.items() | list | length }}|"
+        "{{ thing.shade }}|{{ thing.other }}|{{ word.upper() }}|{{ word.nothing is undefined }}"
+    )
+    assert env.from_string(source).render(values) == plain.from_string(source).render(values)
+    assert env.from_string(source).render(values) == (
+        "Врач|None|True|stored|True|3|dark|item other|ABC|True"
+    )
