@@ -61,36 +61,42 @@ class Compression(Compress):
     pages; cacheable answers (the manifest, /offline) go through Flask-Compress itself."""
 
     def after_request(self, response):
-        private = response.cache_control.no_store
+        # One pass over the answer's few headers: Werkzeug's `in` and `get` raise and catch an
+        # HTTP exception for each name that is missing, `cache_control` parses into an object.
+        fields = {name.lower(): value for name, value in response.headers}
+        private = "no-store" in fields.get("cache-control", "")
         if private and not may_compress_private():
             vary(response, "Accept-Encoding")
             return response
         if private:
             signed_in = current_user.is_authenticated
             return self.private_page(
-                response, "COMPRESS_BR_LEVEL_SIGNED_IN" if signed_in else "COMPRESS_BR_LEVEL"
+                response,
+                "COMPRESS_BR_LEVEL_SIGNED_IN" if signed_in else "COMPRESS_BR_LEVEL",
+                fields,
             )
         return super().after_request(response)
 
-    def private_page(self, response, level: str):
+    def private_page(self, response, level: str, fields: dict[str, str]):
         """Flask-Compress's own steps for a `no-store` page in one piece, brotli at the level
-        that setting names. Such a page has no validators, so there is nothing to answer 304
-        for (Flask-Compress evaluates the request's conditions anyway)."""
+        that setting names; `fields` are the answer's headers by lower-case name."""
         config = current_app.config
         vary(response, "Accept-Encoding")
         algorithm = best_encoding(
             request.headers.get("Accept-Encoding", ""), tuple(config["COMPRESS_ALGORITHM"])
         )
+        mimetype = fields.get("content-type", "").partition(";")[0].strip().lower()
         if (
             algorithm is None
-            or response.mimetype not in self.compress_mimetypes_set
+            or mimetype not in self.compress_mimetypes_set
             or not 200 <= response.status_code < 300
             or response.is_streamed
-            or "Content-Encoding" in response.headers
-            or (response.content_length or 0) < config["COMPRESS_MIN_SIZE"]
+            or "content-encoding" in fields
         ):
             return response
         data = response.get_data()
+        if len(data) < config["COMPRESS_MIN_SIZE"]:
+            return response
         if algorithm == "br":
             packed = brotli.compress(
                 data,
@@ -102,9 +108,8 @@ class Compression(Compress):
             packed = gzip.compress(data, config["COMPRESS_LEVEL"])
         response.direct_passthrough = False
         response.headers["Content-Encoding"] = algorithm
-        response.set_data(packed)
-        response.headers["Content-Length"] = response.content_length
-        if "ETag" in response.headers or "Last-Modified" in response.headers:
+        response.set_data(packed)  # sets Content-Length too
+        if "etag" in fields or "last-modified" in fields:
             etag, is_weak = response.get_etag()
             if etag and not is_weak:
                 response.set_etag(f"{etag}:{algorithm}", weak=False)
