@@ -109,11 +109,11 @@ def rows_json(db: Database, table: str, where: str, order: str) -> str:
     `from_json`.
 
     The aggregate takes the rows in the order the inner query yields them (a co-routine feeding
-    it, SQLite 3.40). SQLite documents no order for json_group_array before 3.44's ORDER BY
-    inside the aggregate, and since 3.41 drops an inner ORDER BY it thinks useless, unless the
-    query has a LIMIT: hence `limit -1` (no limit). tests/unit/test_rows_json.py holds it to the
-    order on shuffled rows. It costs half of numbering the rows with a window function (~70 µs
-    a record page, bench/README.md)."""
+    it). SQLite documents no order for json_group_array before 3.44's ORDER BY inside the
+    aggregate; its planner (3.41+) drops an inner ORDER BY it thinks useless, but not under an
+    aggregate like this one, and never with a LIMIT: `limit -1` (no limit) makes that doubly
+    sure. tests/unit/test_rows_json.py holds it to the order on shuffled rows. Half the cost of
+    numbering the rows with a window function (~70 µs a record page, bench/README.md)."""
     pairs = ", ".join(f"'{c}', {c}" for c in columns(db, table))
     return (
         f"(select json_group_array(json_object({pairs})) from "  # noqa: S608
