@@ -15,7 +15,7 @@ from webapp.applications import demo as demo_applications
 from webapp.auth.passwords import hash_password, password_problem, personal_words
 from webapp.auth.store import sessions
 from webapp.auth.store import users as store
-from webapp.clock import now
+from webapp.clock import today
 from webapp.db import connect, migrate
 from webapp.profile import reminder_runner
 from webapp.profile.store.demo import seed_record
@@ -158,7 +158,7 @@ def seed_demo():
             f"  {store.ROLE_TITLES[role]:<14} телефон {phone}  СНИЛС {snils}  "
             f"email {email}  пароль {password}"
         )
-    seed_record(db, ids["worker"], ids["orgadmin"], now().date())
+    seed_record(db, ids["worker"], ids["orgadmin"], today())
     applicants = [
         make_user(
             db,
@@ -303,7 +303,7 @@ def reminders(through_queue):
             return
         result = reminder_runner.run_once(db)
         with current_app.test_request_context():
-            late = overdue.run(db, now().date())
+            late = overdue.run(db, today())  # the accreditation body's day (Moscow)
     finally:
         db.close()
     click.echo(f"Заявлений с просроченным этапом: {late.overdue}, уведомлений о них: {late.told}")

@@ -254,6 +254,26 @@ def test_overdue_stages_are_told_once_to_the_worker_and_the_reviewer(app, runner
     assert "8 800 550-99-03" in bodies[0]["body"]
 
 
+def test_a_stage_is_overdue_by_the_accreditation_body_s_day_not_utc_s(app, runner):
+    """At 01:30 in Moscow (22:30 UTC, still the day before there) yesterday's deadline has
+    passed: the stage is told overdue now, not three hours later."""
+    from datetime import UTC, datetime
+
+    worker = ready_worker(app)
+    db = connect(app.config["DATABASE"])
+    add_submitted(
+        db, app.extensions["storage"], worker, number="А-2026-000043", deadline="2026-12-01",
+        data={},
+    )  # fmt: skip
+    db.close()
+    clock.freeze(datetime(2026, 12, 1, 22, 30, tzinfo=UTC))
+    try:
+        result = runner.invoke(args=["reminders"])
+    finally:
+        clock.freeze(None)
+    assert "просроченным этапом: 1, уведомлений о них: 1" in result.output
+
+
 def test_the_sweep_keeps_the_copies_attached_to_applications(app, client, runner):
     ready_worker(app)
     login(client)

@@ -7,7 +7,7 @@ from huey import crontab
 
 from webapp import jobs
 from webapp.applications import effects, engine, overdue, store
-from webapp.clock import now
+from webapp.clock import now, today
 
 LOST_AFTER = timedelta(minutes=2)  # a выписка not made by then lost its task
 
@@ -36,4 +36,4 @@ def sweep_extracts(db) -> int:
 def tell_overdue(db) -> int:
     """Tell workers and reviewers about stages that ran past their deadline (once each)."""
     with current_app.test_request_context():  # the notices' paths come from url_for
-        return overdue.run(db, now().date()).told
+        return overdue.run(db, today()).told  # the accreditation body's day (Moscow)
