@@ -6,12 +6,13 @@ import sqlite3
 import subprocess
 import sys
 import time
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 
 from tests.limits.conftest import redis_server  # noqa: F401 (a fixture of these tests too)
+from webapp import clock
 
 ROOT = Path(__file__).resolve().parents[2]
 STAMP = "2026-01-01T00:00:00+00:00"
@@ -109,7 +110,7 @@ def consumers(tmp_path):
 def add_due_workers(database: Path, count: int) -> list[int]:
     """`count` active workers, each with an accreditation ending in 30 days (a reminder due
     today, by the real clock the subprocesses see) and this year's 50 ЗЕТ (no НМО reminder)."""
-    today = datetime.now(UTC).date()
+    today = clock.today()  # the workers' day (Moscow), as the reminders count it
     conn = sqlite3.connect(database)
     ids = []
     with conn:
