@@ -28,8 +28,9 @@ import sys
 import tempfile
 import time
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 os.environ["MEDKAB_JOBS_IMMEDIATE"] = "1"  # this process only prepares the instance
 
@@ -67,8 +68,8 @@ def csrf(session: requests.Session, url: str) -> str:
 
 
 def add_due_certificate(database: Path, user_id: int) -> None:
-    """An accreditation ending in 30 days: one reminder due today."""
-    today = datetime.now(UTC).date()
+    """An accreditation ending in 30 days: one reminder due today (the worker's day, Moscow)."""
+    today = datetime.now(ZoneInfo("Europe/Moscow")).date()
     conn = sqlite3.connect(database)
     with conn:
         conn.execute(

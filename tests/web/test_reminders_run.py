@@ -468,7 +468,7 @@ def _counts(line: str) -> tuple[int, int]:
 def real_today_due(app, db):
     """Fifty workers with one reminder due on the real date (subprocesses cannot see a frozen
     clock): an accreditation at T−30 and this year's 50 ЗЕТ, so no НМО reminder."""
-    today = datetime.now(UTC).date()
+    today = clock.today()  # the workers' day (Moscow), as the subprocesses count it
     ids = add_workers(db, 50)
     for user_id in ids:
         add_certificate(db, user_id, today + timedelta(days=30))
