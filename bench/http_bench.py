@@ -244,6 +244,17 @@ def sign_in(base: str) -> str:
     return cookies[SESSION_COOKIE]
 
 
+def floor_sign_in(base: str) -> str:
+    """GET /sign-in of bench/stack_app.py; return its `session` cookie once / greets with it."""
+    with urllib.request.urlopen(base + "/sign-in", timeout=10) as response:
+        cookie = response.headers["Set-Cookie"].partition(";")[0].partition("=")[2]
+    request = urllib.request.Request(base + "/", headers={"Cookie": f"session={cookie}"})
+    with urllib.request.urlopen(request, timeout=10) as response:
+        if "Здравствуйте" not in response.read().decode():
+            raise RuntimeError("stack floor: GET / with the cookie does not greet the user")
+    return cookie
+
+
 def check_dashboard(base: str, cookie: str) -> None:
     """GET / with only the cookie: must be 200 and greet the user."""
     opener = urllib.request.build_opener(_NoRedirect)
@@ -762,6 +773,32 @@ def main() -> int:
         hello.wait_ready("/")
         runs.append(measure(args, hello, "hello-world Flask (baseline)", hello.base + "/"))
         hello.stop()
+
+        # The stack's floor (bench/stack_app.py): a signed-in page with none of our code.
+        floor_env = env | {"STACK_FLOOR_DB": str(tmp / "stack-floor.db")}
+        floor = Server(
+            "floor",
+            "stack_app:app",
+            BENCH,
+            floor_env,
+            args.workers,
+            tmp,
+            config=GUNICORN_CONF,
+            worker_class=args.worker_class,
+        )
+        servers.append(floor)
+        floor.wait_ready("/sign-in")
+        floor_cookie = floor_sign_in(floor.base)
+        runs.append(
+            measure(
+                args,
+                floor,
+                "stack floor (bench/stack_app.py)",
+                floor.base + "/",
+                headers=(f"Cookie: session={floor_cookie}",),
+            )
+        )
+        floor.stop()
 
         text = report(args, runs, load, started)
         args.output.parent.mkdir(parents=True, exist_ok=True)

@@ -1,7 +1,8 @@
 """Instructions per request, counted by Valgrind's callgrind: an A/B measure this VM's noise
 cannot move.
 
-    .venv/bin/python bench/instructions.py                  # the issue-13 pages and hello-world
+    .venv/bin/python bench/instructions.py                  # the issue-13 pages, hello-world
+                                                            # and the stack's floor
     .venv/bin/python bench/instructions.py --count 200 /documents
 
 Timings on this shared VM move 10–30 % between runs minutes apart (bench/README.md), more than
@@ -49,11 +50,19 @@ def counted(label: str, call, count: int) -> None:
 
 
 def child(pages: list[str], count: int) -> None:
-    """Inside callgrind: count hello-world, then each page."""
+    """Inside callgrind: count hello-world, the stack's floor (bench/stack_app.py), then each
+    page."""
     import page_cost
 
     hello = page_cost.hello_client()
     counted("hello-world", lambda: hello.get("/", headers=page_cost.HEADERS).close(), count)
+    with tempfile.TemporaryDirectory() as tmp:
+        os.environ["STACK_FLOOR_DB"] = str(Path(tmp) / "stack-floor.db")
+        import stack_app  # the stack's floor: a signed-in page with none of our code
+
+        floor = stack_app.app.test_client()
+        floor.get("/sign-in").close()
+        counted("stack floor", lambda: floor.get("/", headers=page_cost.HEADERS).close(), count)
     with tempfile.TemporaryDirectory() as tmp:
         app, signed_in = page_cost.build(Path(tmp))
         for path in pages:
@@ -102,9 +111,13 @@ def main() -> None:
         )
         found = read_dumps(Path(tmp), args.count)
     hello = found.pop("hello-world")
+    floor = found["stack floor"]
     print(f"{'hello-world':18} {hello / 1e6:7.3f} M instructions a request")
     for label, per_request in found.items():
-        print(f"{label:18} {per_request / 1e6:7.3f} M   {per_request / hello:5.1f}× hello-world")
+        print(
+            f"{label:18} {per_request / 1e6:7.3f} M   {per_request / hello:5.1f}× hello-world"
+            f"   {per_request / floor:4.2f}× the stack floor"
+        )
 
 
 if __name__ == "__main__":
