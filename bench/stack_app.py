@@ -30,9 +30,11 @@ LAYOUT = """<!doctype html>
 <link rel="stylesheet" href="/static/css/app.css">
 <script nonce="{{ g.nonce }}">document.documentElement.classList.add("js")</script>
 </head><body>
-<header class="top"><a href="/">Кабинет медработника</a><span>{{ current_user.name }}</span></header>
+<header class="top"><a href="/">Кабинет медработника</a>
+<span>{{ current_user.name }}</span></header>
 <main>{% block content %}{% endblock %}</main>
-<nav class="tabs">{% for href, label in tabs %}<a href="{{ href }}">{{ label }}</a>{% endfor %}</nav>
+<nav class="tabs">
+{% for href, label in tabs %}<a href="{{ href }}">{{ label }}</a>{% endfor %}</nav>
 </body></html>"""
 
 PAGE = """{% extends layout %}{% block title %}Главная{% endblock %}{% block content %}
@@ -41,8 +43,13 @@ PAGE = """{% extends layout %}{% block title %}Главная{% endblock %}{% bl
 <p class="meta">{{ row.text }}</p><a class="button" href="/items/{{ row.id }}">Открыть</a></section>
 {% endfor %}{% endblock %}"""
 
-TABS = [("/", "Главная"), ("/profile/record", "Данные"), ("/documents", "Документы"),
-        ("/applications", "Заявления"), ("/notifications", "Уведомления")]
+TABS = [
+    ("/", "Главная"),
+    ("/profile/record", "Данные"),
+    ("/documents", "Документы"),
+    ("/applications", "Заявления"),
+    ("/notifications", "Уведомления"),
+]
 ROWS = [
     {"id": i, "title": f"Раздел {i}", "text": "Профессиональные данные и документы " * 3}
     for i in range(int(os.environ.get("STACK_FLOOR_ROWS", "24")))  # 0: the layout alone
@@ -72,6 +79,10 @@ with sqlite3.connect(DATABASE) as setup:
 layout = app.jinja_env.from_string(LAYOUT)
 page = app.jinja_env.from_string(PAGE)
 connection = None
+SESSION_USER = (
+    "select users.id, users.name from sessions join users on users.id = sessions.user_id"
+    " where sessions.token = ? and sessions.user_id = ? and sessions.expires_at > unixepoch()"
+)
 
 
 class User(UserMixin):
@@ -88,11 +99,8 @@ def db():
 
 @login.user_loader
 def load(user_id):
-    row = db().execute(
-        "select users.id, users.name from sessions join users on users.id = sessions.user_id"
-        " where sessions.token = ? and sessions.user_id = ? and sessions.expires_at > unixepoch()",
-        (session.get("token"), user_id),
-    ).fetchone()
+    cursor = db().execute(SESSION_USER, (session.get("token"), user_id))
+    row = cursor.fetchone()
     return User(row) if row else None
 
 
