@@ -590,22 +590,26 @@ def report(args, runs: list[dict], load: dict, started: datetime) -> str:
         f"- machine: {os.cpu_count()} CPUs, {platform.system()} {platform.release()}, "
         f"Python {platform.python_version()}",
         f"- server: gunicorn -c gunicorn.conf.py --workers {args.workers} "
-        f"({args.worker_class or 'gevent, as `make run`'}; the hello-world baseline the same), "
+        f"({args.worker_class or 'gevent, as `make run`'}; "
+        "hello-world and the stack floor the same), "
         "access log off, DEBUG off, rate limits off, "
         "second factor optional for workers",
         f"- load: wrk -t{args.threads} -c{args.connections} -d{args.duration} --latency"
         + (f" -H 'Accept-Encoding: {args.accept_encoding}'" if args.accept_encoding else "")
         + (f" (after an unreported {args.warmup} warm-up run)" if args.warmup else ""),
         "",
-        "| target | req/s | × hello | p50 | p99 |",
-        "| --- | ---: | ---: | ---: | ---: |",
+        "| target | req/s | × hello | × floor | p50 | p99 |",
+        "| --- | ---: | ---: | ---: | ---: | ---: |",
     ]
     hello = next((run["rps"] for run in runs if run["label"].startswith("hello")), 0)
+    floor = next((run["rps"] for run in runs if run["label"].startswith("stack floor")), 0)
     for run in runs:
         target = run["label"] + (" (noisy)" if run["other_cpu"] >= NOISE_CPU else "")
         ratio = f"{run['rps'] / hello:.2f}" if hello else "—"
+        to_floor = f"{run['rps'] / floor:.2f}" if floor else "—"
         lines.append(
-            f"| {target} | {run['rps']:.0f} | {ratio} | {run['p50']:.1f} ms | {run['p99']:.1f} ms |"
+            f"| {target} | {run['rps']:.0f} | {ratio} | {to_floor} | {run['p50']:.1f} ms "
+            f"| {run['p99']:.1f} ms |"
         )
     lines.append("")
     noisy = [run for run in runs if run["other_cpu"] >= NOISE_CPU]
