@@ -245,7 +245,7 @@ def sign_in(base: str) -> str:
 
 
 def floor_sign_in(base: str) -> str:
-    """GET /sign-in of bench/stack_app.py; return its `session` cookie once / greets with it."""
+    """GET /sign-in of bench/stack_app.py; its `session` cookie, once GET / greets with it."""
     with urllib.request.urlopen(base + "/sign-in", timeout=10) as response:
         cookie = response.headers["Set-Cookie"].partition(";")[0].partition("=")[2]
     request = urllib.request.Request(base + "/", headers={"Cookie": f"session={cookie}"})
