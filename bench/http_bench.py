@@ -762,35 +762,30 @@ def main() -> int:
         check_dashboard(app.base, cookie)  # the session survived the run
         app.stop()
 
-        # The same gunicorn settings as the app's (gevent workers, as `make run`).
-        hello = Server(
-            "hello",
-            "hello_app:app",
-            BENCH,
-            env,
-            args.workers,
-            tmp,
-            config=GUNICORN_CONF,
-            worker_class=args.worker_class,
-        )
-        servers.append(hello)
+        def baseline(label: str, app_spec: str, server_env: dict) -> Server:
+            """A bench/ app under the app's gunicorn settings (gevent workers, as `make run`)."""
+            server = Server(
+                label,
+                app_spec,
+                BENCH,
+                server_env,
+                args.workers,
+                tmp,
+                config=GUNICORN_CONF,
+                worker_class=args.worker_class,
+            )
+            servers.append(server)
+            return server
+
+        hello = baseline("hello", "hello_app:app", env)
         hello.wait_ready("/")
         runs.append(measure(args, hello, "hello-world Flask (baseline)", hello.base + "/"))
         hello.stop()
 
         # The stack's floor (bench/stack_app.py): a signed-in page with none of our code.
-        floor_env = env | {"STACK_FLOOR_DB": str(tmp / "stack-floor.db")}
-        floor = Server(
-            "floor",
-            "stack_app:app",
-            BENCH,
-            floor_env,
-            args.workers,
-            tmp,
-            config=GUNICORN_CONF,
-            worker_class=args.worker_class,
+        floor = baseline(
+            "floor", "stack_app:app", env | {"STACK_FLOOR_DB": str(tmp / "stack-floor.db")}
         )
-        servers.append(floor)
         floor.wait_ready("/sign-in")
         floor_cookie = floor_sign_in(floor.base)
         runs.append(
